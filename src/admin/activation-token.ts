@@ -1,0 +1,43 @@
+/**
+ * Activation tokens of new customer administrators.
+ *
+ * The token itself is never stored: it is an HMAC of the admin id and a random nonce under a
+ * secret kept outside the database. The database holds the nonce (useless without the secret)
+ * and the token's SHA-256, which is what a redeeming portal looks up. So whoever reads the
+ * database (or a backup) cannot activate anyone's account, yet the worker can put the same
+ * link in a reminder later.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+
+export function newNonce(): string {
+  return crypto.randomBytes(16).toString('base64url');
+}
+
+export function deriveToken(secret: string, adminId: string, nonce: string): string {
+  return crypto.createHmac('sha256', secret).update(`${adminId}:${nonce}`).digest('base64url');
+}
+
+export function hashToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex');
+}
+
+/** `ACTIVATION_SECRET` when set; otherwise a secret made once and kept in a file beside the database. */
+export function loadActivationSecret(configured: string | undefined, databasePath: string): string {
+  if (configured) return configured;
+  const file = `${databasePath}.secret`;
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = crypto.randomBytes(32).toString('base64url');
+  try {
+    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (err) {
+    // Another worker process made it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8').trim();
+    throw err;
+  }
+}

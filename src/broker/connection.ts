@@ -1,0 +1,94 @@
+/**
+ * The broker connection. amqplib 2's built-in recovery reconnects with backoff; after every
+ * (re)connect `setup` opens fresh channels, re-asserts the topology and lets the consumers
+ * subscribe again. `connected` is what /readyz and the metrics report.
+ */
+import { EventEmitter } from 'node:events';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
+import { assertTopology, type Topology } from './topology.js';
+import { Publisher } from './publisher.js';
+import type { Logger } from '../logger.js';
+
+export interface BrokerChannels {
+  consume: Channel;
+  publisher: Publisher;
+}
+
+type SetupListener = (channels: BrokerChannels) => Promise<void>;
+
+export class Broker extends EventEmitter {
+  private channels: BrokerChannels | undefined;
+  private readonly setupListeners: SetupListener[] = [];
+  private closing = false;
+
+  private constructor(
+    private readonly connection: RecoveringChannelModel,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  static async connect(url: string, topology: Topology, log: Logger): Promise<Broker> {
+    let broker: Broker | undefined;
+    const connection = await amqp.connect(url, {
+      recovery: {
+        initialDelay: 200,
+        maxDelay: 5000,
+        waitForConnect: false,
+        setup: async (model: ChannelModel) => {
+          await broker!.setup(model, topology);
+        },
+      },
+    });
+    broker = new Broker(connection, log);
+    connection.on('disconnect', (err: Error) => broker!.lost(err));
+    connection.on('connect-failed', (err: Error) => log.warn({ err: err.message }, 'broker connection attempt failed'));
+    connection.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
+    connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
+    await connection.waitForConnect();
+    return broker;
+  }
+
+  get connected(): boolean {
+    return this.channels !== undefined;
+  }
+
+  get current(): BrokerChannels | undefined {
+    return this.channels;
+  }
+
+  /** Called after every successful (re)connect, and at once if already connected. */
+  async onSetup(listener: SetupListener): Promise<void> {
+    this.setupListeners.push(listener);
+    if (this.channels) await listener(this.channels);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.channels = undefined;
+    await this.connection.close().catch(() => undefined);
+  }
+
+  private async setup(model: ChannelModel, topology: Topology): Promise<void> {
+    const admin = await model.createChannel();
+    await assertTopology(admin, topology);
+    await admin.close();
+    const consume = await model.createChannel();
+    const confirm: ConfirmChannel = await model.createConfirmChannel();
+    for (const ch of [consume, confirm]) {
+      ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'broker channel error'));
+    }
+    const channels = { consume, publisher: new Publisher(confirm) };
+    this.channels = channels;
+    for (const listener of this.setupListeners) await listener(channels);
+    this.log.info('broker connected; topology asserted');
+    this.emit('connected');
+  }
+
+  private lost(err: Error): void {
+    this.channels = undefined;
+    if (this.closing) return;
+    this.log.warn({ err: err?.message }, 'broker connection lost; reconnecting');
+    this.emit('disconnected');
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The one place where environment variables become a typed, resolved configuration.
+ * Every option is documented in the README with its default; a bad value fails start-up
+ * with a message naming the variable.
+ */
+import path from 'node:path';
+
+export type WorkerRole = 'consume' | 'dispatch' | 'schedule';
+
+export interface Config {
+  amqpUrl: string;
+  /** Prefix of the worker's own queues and exchanges (the contract's exchanges are fixed). */
+  queuePrefix: string;
+  smtpUrl: string | undefined;
+  mailDir: string;
+  mailFrom: string | undefined;
+  databasePath: string;
+  httpPort: number;
+  logLevel: string;
+  /** Delays between retries of a message or an outbox delivery, in milliseconds. */
+  retryDelaysMs: number[];
+  /** Messages handled in one SQLite transaction at most; also the consumer prefetch. */
+  batchSize: number;
+  /** Quorum queue delivery limit: a message that crashes the worker this often is dead-lettered. */
+  deliveryLimit: number;
+  invitationExpiryDays: number;
+  reminderDays: number[];
+  reminderSchedule: string;
+  activationTokenTtlMs: number;
+  /** Secret for deriving activation tokens; when unset, one is kept in `<databasePath>.secret`. */
+  activationSecret: string | undefined;
+  shutdownTimeoutMs: number;
+  roles: WorkerRole[];
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    queuePrefix: env.QUEUE_PREFIX || 'collab-worker',
+    smtpUrl: env.SMTP_URL || undefined,
+    mailDir: path.resolve(env.MAIL_DIR || './var/mail'),
+    mailFrom: env.MAIL_FROM || undefined,
+    databasePath: path.resolve(env.DATABASE_PATH || './var/collab-worker.db'),
+    httpPort: integer(env, 'HTTP_PORT', 8080, 0),
+    logLevel: env.LOG_LEVEL || 'info',
+    retryDelaysMs: durations(env, 'RETRY_DELAYS', '5s,30s,2m,10m,1h'),
+    batchSize: integer(env, 'BATCH_SIZE', 100, 1),
+    deliveryLimit: integer(env, 'DELIVERY_LIMIT', 5, 1),
+    invitationExpiryDays: number(env, 'INVITATION_EXPIRY_DAYS', 14),
+    reminderDays: numbers(env, 'REMINDER_DAYS', '3,7'),
+    reminderSchedule: env.REMINDER_SCHEDULE || '*/15 * * * *',
+    activationTokenTtlMs: parseDuration(env.ACTIVATION_TOKEN_TTL || '14d', 'ACTIVATION_TOKEN_TTL'),
+    activationSecret: env.ACTIVATION_SECRET || undefined,
+    shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT || '10s', 'SHUTDOWN_TIMEOUT'),
+    roles: roles(env.WORKER_ROLES || 'consume,dispatch,schedule'),
+  };
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `250ms`, `5s`, `2m`, `1h`, `14d`; a bare number is milliseconds. */
+export function parseDuration(text: string, name: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) throw new ConfigError(name, text, 'a duration such as 500ms, 5s, 2m, 1h or 14d');
+  return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']!);
+}
+
+function durations(env: Env, name: string, fallback: string): number[] {
+  const text = env[name] || fallback;
+  return text.split(',').map((part) => parseDuration(part, name));
+}
+
+function numbers(env: Env, name: string, fallback: string): number[] {
+  const text = env[name] || fallback;
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (values.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new ConfigError(name, text, 'a comma-separated list of positive numbers, e.g. 3,7');
+  }
+  return values.sort((a, b) => a - b);
+}
+
+function number(env: Env, name: string, fallback: number): number {
+  const text = env[name];
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, text, 'a positive number');
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, text, `a whole number ≥ ${min}`);
+  return value;
+}
+
+function roles(text: string): WorkerRole[] {
+  const all: WorkerRole[] = ['consume', 'dispatch', 'schedule'];
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = parts.filter((p) => !all.includes(p as WorkerRole));
+  if (bad.length > 0) throw new ConfigError('WORKER_ROLES', text, `a comma-separated subset of ${all.join(', ')}`);
+  return parts as WorkerRole[];
+}
+
+export class ConfigError extends Error {
+  constructor(name: string, value: string, expected: string) {
+    super(`${name}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}

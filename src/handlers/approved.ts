@@ -1,0 +1,33 @@
+/**
+ * collaboration.approved: the collaboration becomes active, its reminders stop, the service's
+ * sync commands go out and the agency user hears about it. An approval can overtake its
+ * activation on the way here, so an unknown collaboration is retried later, not dropped.
+ */
+import type { ApprovedEvent } from '../messages/incoming.js';
+import type { HandlerContext } from './context.js';
+import { Effects } from './effects.js';
+import { done, retry, skip, type Outcome } from './outcome.js';
+import { findCollaboration, transition } from '../store/collaborations.js';
+import { agencyEmail } from '../domain/email-models.js';
+import { commandsOnApproval } from '../domain/sync-commands.js';
+
+export async function handleApproved(event: ApprovedEvent, ctx: HandlerContext): Promise<Outcome> {
+  const { collaborationId, approvedBy } = event.data;
+  const collaboration = await findCollaboration(ctx.sql, collaborationId);
+  if (!collaboration) return retry(`collaboration ${collaborationId} is not known yet (approval before activation?)`);
+  if (collaboration.state === 'active') return skip(`collaboration ${collaborationId} is already active`);
+  if (collaboration.state === 'ended') return skip(`collaboration ${collaborationId} has ended; approval ignored`);
+  if (collaboration.state === 'expired') {
+    // The customer did approve: honour it, but leave a trace for whoever wonders why.
+    ctx.log.info({ collaborationId, event: 'late-approval' }, 'approval of an expired invitation activates the collaboration');
+  }
+
+  if (!(await transition(ctx.sql, collaborationId, ['pending', 'expired'], 'active', ctx.now.getTime()))) {
+    return retry(`collaboration ${collaborationId} changed while being approved`);
+  }
+  const a = collaboration.activation;
+  const effects = new Effects(ctx.sql, ctx.now, event);
+  for (const command of commandsOnApproval(a)) await effects.command(command.type, command.data);
+  await effects.email(agencyEmail('collaboration-approved', a, { approvedByName: approvedBy.name }));
+  return done;
+}

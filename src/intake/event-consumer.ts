@@ -1,0 +1,253 @@
+/**
+ * Consumes the events queue. Deliveries that arrive together are handled together: one SQLite
+ * transaction per batch, one savepoint per message (so one bad message undoes only itself),
+ * and acks only after the commit. Then retries are re-published to their delay queue (with
+ * confirms) before their original is acked, so a crash between the two loses nothing.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Broker, BrokerChannels } from '../broker/connection.js';
+import type { Topology } from '../broker/topology.js';
+import type { Database, TransactionSql } from '../store/database.js';
+import { isHandled, markHandled } from '../store/inbox.js';
+import { recordFailure } from '../store/failed-messages.js';
+import { parseIncoming } from '../messages/schemas.js';
+import { handle } from '../handlers/index.js';
+import type { Outcome } from '../handlers/outcome.js';
+import type { HandlerContext } from '../handlers/context.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, type MessageHint } from './failure.js';
+
+export interface EventConsumerDeps {
+  broker: Broker;
+  db: Database;
+  topology: Topology;
+  batchSize: number;
+  retryDelaysMs: number[];
+  clock: () => Date;
+  handlerSettings: Omit<HandlerContext, 'sql' | 'now' | 'log'>;
+  log: Logger;
+  metrics: Metrics;
+  /** Called after a commit that may have added outbox rows. */
+  onCommitted: () => void;
+}
+
+interface Delivery {
+  channel: Channel;
+  msg: ConsumeMessage;
+  receivedAt: number;
+}
+
+/** What happens to a delivery once its batch has committed. */
+type Settlement =
+  | { action: 'ack'; outcome: 'acked' | 'duplicate' | 'skipped' | 'failed' }
+  | { action: 'retry'; reason: string }
+  /** The database itself failed: let the broker redeliver (its delivery limit bounds this). */
+  | { action: 'requeue' };
+
+class RollbackOutcome extends Error {
+  constructor(readonly outcome: Outcome) {
+    super(outcome.kind);
+  }
+}
+
+export class EventConsumer {
+  private buffer: Delivery[] = [];
+  private draining: Promise<void> | undefined;
+  private consumerTags = new Map<Channel, string[]>();
+  private stopped = false;
+
+  constructor(private readonly deps: EventConsumerDeps) {}
+
+  /** True while subscribed to the events queue on a live connection. */
+  get consuming(): boolean {
+    return !this.stopped && this.deps.broker.connected && this.consumerTags.size > 0;
+  }
+
+  async start(): Promise<void> {
+    this.deps.broker.on('disconnected', () => this.consumerTags.clear());
+    await this.deps.broker.onSetup((channels) => this.subscribe(channels));
+  }
+
+  /** Stops taking new deliveries and waits for the batch in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const [channel, tags] of this.consumerTags) {
+      for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
+    }
+    this.consumerTags.clear();
+    await this.draining;
+  }
+
+  private async subscribe({ consume }: BrokerChannels): Promise<void> {
+    if (this.stopped) return;
+    const { topology, batchSize } = this.deps;
+    // Two batches' worth: one being committed, the next one arriving meanwhile.
+    await consume.prefetch(batchSize * 2);
+    const events = await consume.consume(topology.eventsQueue, (msg) => msg && this.receive(consume, msg));
+    const dead = await consume.consume(topology.deadLetterQueue, (msg) => msg && void this.recordPoison(consume, msg));
+    this.consumerTags.set(consume, [events.consumerTag, dead.consumerTag]);
+  }
+
+  private receive(channel: Channel, msg: ConsumeMessage): void {
+    this.buffer.push({ channel, msg, receivedAt: performance.now() });
+    // Let the deliveries already on the socket join this batch before it starts.
+    if (!this.draining) this.draining = new Promise((resolve) => setImmediate(() => this.drain().finally(resolve)));
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.buffer.length > 0) {
+        const batch = this.buffer.splice(0, this.deps.batchSize);
+        await this.processBatch(batch).catch((err: Error) => this.deps.log.error({ err }, 'batch processing failed'));
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async processBatch(batch: Delivery[]): Promise<void> {
+    const now = this.deps.clock();
+    const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined));
+    let settlements: Settlement[];
+    try {
+      settlements = await this.deps.db.transaction(async (sql) => {
+        const result: Settlement[] = [];
+        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, batch[i]!, parsed[i]!, now));
+        return result;
+      });
+    } catch (err) {
+      // The database failed as a whole (busy past its timeout, disk full): every message of the
+      // batch is retried on the schedule; past it, the broker's delivery limit takes over.
+      const reason = `database: ${(err as Error).message}`;
+      this.deps.log.error({ err }, 'database transaction failed; the batch will be retried');
+      settlements = batch.map((d) => (attemptOf(d.msg) < this.deps.retryDelaysMs.length ? { action: 'retry', reason } : { action: 'requeue' }));
+    }
+    this.deps.onCommitted();
+    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!)));
+  }
+
+  private async handleOne(sql: TransactionSql, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
+    const attempt = attemptOf(d.msg);
+    if (!parsed.ok) {
+      // Bad input is permanent: kept for support with its reason, never retried.
+      await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
+      return { action: 'ack', outcome: 'failed' };
+    }
+    const event = parsed.event;
+    if (await isHandled(sql, event.source, event.id)) return { action: 'ack', outcome: 'duplicate' };
+
+    const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
+    let outcome: Outcome;
+    try {
+      outcome = await sql.savepoint(async () => {
+        const result = await handle(event, { ...this.deps.handlerSettings, sql, now, log: this.deps.log });
+        if (result.kind === 'retry' || result.kind === 'fail') throw new RollbackOutcome(result);
+        await markHandled(sql, event.source, event.id, event.type, now.getTime());
+        return result;
+      });
+    } catch (err) {
+      if (err instanceof RollbackOutcome) outcome = err.outcome;
+      else {
+        const error = err as Error;
+        // An unexpected error may be passing (a busy database): retry it within the schedule.
+        this.deps.log.warn({ err: error, eventId: event.id }, 'handler threw');
+        outcome = { kind: 'retry', reason: `${error.name}: ${error.message}` };
+      }
+    }
+
+    if (outcome.kind === 'done') return { action: 'ack', outcome: 'acked' };
+    if (outcome.kind === 'skip') {
+      this.deps.log.info({ eventId: event.id, collaborationId: hint.collaborationId, reason: outcome.reason }, 'event skipped');
+      return { action: 'ack', outcome: 'skipped' };
+    }
+    if (outcome.kind === 'retry' && attempt < this.deps.retryDelaysMs.length) return { action: 'retry', reason: outcome.reason };
+    const [errorClass, reason] =
+      outcome.kind === 'fail'
+        ? ['Rejected', outcome.reason]
+        : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
+    await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
+    return { action: 'ack', outcome: 'failed' };
+  }
+
+  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>): Promise<void> {
+    const type = parsed.ok ? parsed.event.type : 'invalid';
+    let outcome: string;
+    try {
+      if (s.action === 'ack') {
+        d.channel.ack(d.msg);
+        outcome = s.outcome;
+      } else if (s.action === 'retry') {
+        await this.scheduleRetry(d.msg, s.reason);
+        d.channel.ack(d.msg);
+        outcome = 'retried';
+      } else {
+        d.channel.nack(d.msg, false, true);
+        outcome = 'requeued';
+      }
+    } catch (err) {
+      // The channel closed under us: the broker redelivers, and the inbox makes that harmless.
+      this.deps.log.warn({ err: (err as Error).message }, 'could not settle a delivery; it will be redelivered');
+      try {
+        d.channel.nack(d.msg, false, true);
+      } catch {
+        // already gone with its channel
+      }
+      outcome = 'redelivered';
+    }
+    const seconds = (performance.now() - d.receivedAt) / 1000;
+    this.deps.metrics.messages.inc({ type, outcome });
+    this.deps.metrics.handlingSeconds.observe({ type }, seconds);
+    const hint = parsed.ok ? parsed.event : parsed.hint;
+    this.deps.log.info(
+      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(parsed.ok ? {} : { reason: parsed.reason }), ...(s.action === 'retry' ? { reason: s.reason } : {}) },
+      'message handled',
+    );
+  }
+
+  private async scheduleRetry(msg: ConsumeMessage, reason: string): Promise<void> {
+    const broker = this.deps.broker.current;
+    if (!broker) throw new Error('broker not connected');
+    const attempt = attemptOf(msg);
+    const route = this.deps.topology.retryRoutes.find((r) => r.delayMs === this.deps.retryDelaysMs[attempt])!;
+    await broker.publisher.publish(this.deps.topology.retryExchange, route.routingKey, msg.content, {
+      messageId: (msg.properties.messageId as string | undefined) ?? `retry-${Date.now()}-${Math.random()}`,
+      mandatory: true,
+      contentType: msg.properties.contentType as string | undefined,
+      headers: {
+        ...msg.properties.headers,
+        [ATTEMPT_HEADER]: attempt + 1,
+        [ROUTING_KEY_HEADER]: originalRoutingKey(msg),
+        [LAST_ERROR_HEADER]: reason.slice(0, 500),
+      },
+    });
+  }
+
+  /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
+  private async recordPoison(channel: Channel, msg: ConsumeMessage): Promise<void> {
+    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+    const hint: MessageHint = parsed.ok
+      ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
+      : parsed.hint;
+    const death = (msg.properties.headers?.['x-death'] as { count?: number; reason?: string }[] | undefined)?.[0];
+    const lastError = msg.properties.headers?.[LAST_ERROR_HEADER];
+    const reason = death?.reason === 'delivery_limit'
+      ? `delivered ${this.deps.topology.queues[0]!.arguments['x-delivery-limit']} times without being handled: the worker may crash on this message`
+      : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
+    try {
+      await this.deps.db.transaction((sql) =>
+        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
+      );
+      channel.ack(msg);
+      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
+      this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
+    } catch (err) {
+      this.deps.log.error({ err }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
+      try {
+        channel.nack(msg, false, true);
+      } catch {
+        // channel gone: it stays on the queue
+      }
+    }
+  }
+}

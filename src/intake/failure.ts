@@ -1,0 +1,67 @@
+/** Turns a refused or given-up message into the record support sees. */
+import crypto from 'node:crypto';
+import type { ConsumeMessage } from 'amqplib';
+import type { FailureRecord } from '../store/failed-messages.js';
+
+export const ATTEMPT_HEADER = 'x-collab-attempt';
+export const ROUTING_KEY_HEADER = 'x-collab-routing-key';
+export const LAST_ERROR_HEADER = 'x-collab-last-error';
+
+export interface MessageHint {
+  id?: string;
+  source?: string;
+  type?: string;
+  collaborationId?: string;
+}
+
+/** The routing key the message was first published with (retries travel under other keys). */
+export function originalRoutingKey(msg: ConsumeMessage): string {
+  const header = msg.properties.headers?.[ROUTING_KEY_HEADER];
+  return typeof header === 'string' ? header : msg.fields.routingKey;
+}
+
+export function attemptOf(msg: ConsumeMessage): number {
+  const n = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/**
+ * Reasons of one kind differ only in ids, numbers and quoted values: those are masked, so
+ * `collaboration col-1 is not known yet` and `collaboration col-2 ...` form one group.
+ */
+export function groupKeyOf(errorClass: string, reason: string): string {
+  const shape = reason
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\b[\w.@-]*\d[\w.@-]*\b/g, '#');
+  return crypto.createHash('sha256').update(`${errorClass}\n${shape}`).digest('hex').slice(0, 10);
+}
+
+export function failureFromMessage(
+  msg: ConsumeMessage,
+  hint: MessageHint,
+  errorClass: string,
+  reason: string,
+  attempts: number,
+): FailureRecord {
+  // The same envelope failing again is the same failed message; a body we could not read is
+  // known by its content.
+  const key = hint.id && hint.source ? `event:${hint.source}:${hint.id}` : `body:${crypto.createHash('sha256').update(msg.content).digest('hex')}`;
+  const { [ATTEMPT_HEADER]: _a, [LAST_ERROR_HEADER]: _e, ...headers } = msg.properties.headers ?? {};
+  return {
+    failureKey: key,
+    origin: 'queue',
+    messageId: hint.id ?? (msg.properties.messageId as string | undefined) ?? null,
+    source: hint.source ?? null,
+    type: hint.type ?? null,
+    collaborationId: hint.collaborationId ?? null,
+    exchange: msg.fields.exchange,
+    routingKey: originalRoutingKey(msg),
+    contentType: (msg.properties.contentType as string | undefined) ?? null,
+    headers,
+    body: msg.content,
+    errorClass,
+    reason,
+    groupKey: groupKeyOf(errorClass, reason),
+    attempts,
+  };
+}

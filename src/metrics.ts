@@ -1,0 +1,61 @@
+/**
+ * Prometheus metrics (prom-client). One registry per worker, so tests and several workers in
+ * one process do not share counters.
+ */
+import client from 'prom-client';
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly messages = new client.Counter({
+    name: 'collab_messages_total',
+    help: 'Messages handled, by event type and outcome (acked, duplicate, skipped, retried, failed)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly handlingSeconds = new client.Histogram({
+    name: 'collab_message_handling_seconds',
+    help: 'Time from delivery to ack, per message',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly emails = new client.Counter({
+    name: 'collab_emails_total',
+    help: 'Emails by kind and result (sent, retried, failed)',
+    labelNames: ['kind', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly published = new client.Counter({
+    name: 'collab_published_total',
+    help: 'Commands and events published, by type and result (confirmed, retried, failed)',
+    labelNames: ['type', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly remindersSent = new client.Counter({
+    name: 'collab_reminders_total',
+    help: 'Reminders and expiries queued by the reminder job',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly brokerConnected = new client.Gauge({
+    name: 'collab_broker_connected',
+    help: '1 while connected to RabbitMQ',
+    registers: [this.registry],
+  });
+  readonly outboxBacklog = new client.Gauge({ name: 'collab_outbox_pending', help: 'Outbox rows waiting for delivery', registers: [this.registry] });
+  readonly outboxOldestAge = new client.Gauge({
+    name: 'collab_outbox_oldest_age_seconds',
+    help: 'Age of the oldest undelivered outbox row',
+    registers: [this.registry],
+  });
+  readonly failedMessages = new client.Gauge({
+    name: 'collab_failed_messages',
+    help: 'Failed messages kept for support, by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+}

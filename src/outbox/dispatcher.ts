@@ -1,0 +1,187 @@
+/**
+ * Delivers the outbox: emails through the mailer, commands and events through the broker with
+ * confirms. Rows are leased, so several workers can share a database; a row is marked done
+ * only after the mail server or broker accepted it, so a crash means "send again", never
+ * "never sent". Failures are retried on the schedule, then kept as failed messages.
+ */
+import type { Database } from '../store/database.js';
+import { leaseDue, markDelivered, markUndeliverable, reschedule, backlog, type OutboxRow } from '../store/outbox.js';
+import { recordFailure } from '../store/failed-messages.js';
+import type { Broker } from '../broker/connection.js';
+import type { Mailer } from '../mail/mailer.js';
+import { isPermanentMailError } from '../mail/mailer.js';
+import type { EmailRenderer } from '../mail/renderer.js';
+import type { EmailPayload, PublishPayload } from '../handlers/effects.js';
+import { deriveToken } from '../admin/activation-token.js';
+import { activationUrl, senderFor } from '../mail/sender.js';
+import { groupKeyOf } from '../intake/failure.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+export interface DispatcherDeps {
+  db: Database;
+  broker: Broker;
+  mailer: Mailer;
+  renderer: EmailRenderer;
+  retryDelaysMs: number[];
+  activationSecret: string;
+  mailFrom: string | undefined;
+  clock: () => Date;
+  log: Logger;
+  metrics: Metrics;
+  batchSize?: number;
+  leaseMs?: number;
+  /** How often to look for due rows when nothing wakes the dispatcher (retries come due by time). */
+  pollMs?: number;
+}
+
+type Result = { seq: number; ok: true } | { seq: number; ok: false; error: Error; permanent: boolean };
+
+export class OutboxDispatcher {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** New rows were committed: look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Finishes the batch in progress, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  /** One pass: deliver what is due now. Returns how many rows it handled. */
+  async deliverDue(): Promise<number> {
+    const now = this.deps.clock().getTime();
+    const rows = await this.deps.db.transaction((sql) => leaseDue(sql, now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? 60_000));
+    if (rows.length === 0) return 0;
+    const results = await Promise.all(rows.map((row) => this.deliver(row)));
+    await this.record(rows, results);
+    return rows.length;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.woken = false;
+      let handled = 0;
+      try {
+        handled = await this.deliverDue();
+        await this.updateBacklogMetrics();
+      } catch (err) {
+        this.deps.log.error({ err }, 'outbox pass failed');
+      }
+      if (handled === 0 && !this.woken && this.running) await this.sleep(this.deps.pollMs ?? 1000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).finally(() => (this.wakeUp = undefined));
+  }
+
+  private async deliver(row: OutboxRow): Promise<Result> {
+    try {
+      if (row.channel === 'email') await this.sendEmail(row.id, row.payload as EmailPayload);
+      else await this.publish(row.payload as PublishPayload);
+      return { seq: row.seq, ok: true };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      return { seq: row.seq, ok: false, error, permanent: row.channel === 'email' && isPermanentMailError(err) };
+    }
+  }
+
+  private async sendEmail(id: string, { model, activation }: EmailPayload): Promise<void> {
+    const full = activation
+      ? { ...model, activationUrl: activationUrl(model.brand, deriveToken(this.deps.activationSecret, activation.adminId, activation.nonce)) }
+      : model;
+    const email = this.deps.renderer.render(full);
+    await this.deps.mailer.send({ id, from: senderFor(model.brand, this.deps.mailFrom), to: model.to, ...email });
+  }
+
+  private async publish(p: PublishPayload): Promise<void> {
+    const channels = this.deps.broker.current;
+    if (!channels) throw new Error('broker not connected');
+    const message = p.message as { id: string };
+    await channels.publisher.publish(p.exchange, p.routingKey, Buffer.from(JSON.stringify(p.message)), {
+      messageId: message.id,
+      mandatory: p.mandatory,
+    });
+  }
+
+  private async record(rows: OutboxRow[], results: Result[]): Promise<void> {
+    const now = this.deps.clock().getTime();
+    const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    await this.deps.db.transaction(async (sql) => {
+      await markDelivered(sql, results.filter((r) => r.ok).map((r) => r.seq), now);
+      for (const result of results) {
+        if (result.ok) continue;
+        const row = bySeq.get(result.seq)!;
+        const reason = `${result.error.name}: ${result.error.message}`;
+        const delay = this.deps.retryDelaysMs[row.attempts];
+        if (!result.permanent && delay !== undefined) {
+          await reschedule(sql, row.seq, now + delay, reason);
+          continue;
+        }
+        await markUndeliverable(sql, row.seq, reason);
+        const failure = result.permanent ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`;
+        await recordFailure(sql, outboxFailure(row, result.error.name, failure), now);
+      }
+    });
+    for (const result of results) this.count(bySeq.get(result.seq)!, result);
+  }
+
+  private count(row: OutboxRow, result: Result): void {
+    const outcome = result.ok ? 'sent' : result.permanent || this.deps.retryDelaysMs[row.attempts] === undefined ? 'failed' : 'retried';
+    if (row.channel === 'email') this.deps.metrics.emails.inc({ kind: row.topic, result: outcome });
+    else this.deps.metrics.published.inc({ type: row.topic, result: outcome === 'sent' ? 'confirmed' : outcome });
+    if (!result.ok) {
+      this.deps.log.warn({ outboxId: row.id, collaborationId: row.collaborationId, topic: row.topic, outcome, err: result.error.message }, 'outbox delivery failed');
+    }
+  }
+
+  private async updateBacklogMetrics(): Promise<void> {
+    const { pending, oldestCreatedAt } = await backlog(this.deps.db);
+    this.deps.metrics.outboxBacklog.set(pending);
+    this.deps.metrics.outboxOldestAge.set(oldestCreatedAt ? (this.deps.clock().getTime() - oldestCreatedAt) / 1000 : 0);
+  }
+}
+
+function outboxFailure(row: OutboxRow, errorClass: string, reason: string) {
+  const publish = row.channel === 'amqp' ? (row.payload as PublishPayload) : undefined;
+  return {
+    failureKey: `outbox:${row.id}`,
+    origin: 'outbox' as const,
+    messageId: row.id,
+    source: publish ? '/collab-worker' : null,
+    type: row.topic,
+    collaborationId: row.collaborationId,
+    exchange: publish?.exchange ?? 'smtp',
+    routingKey: publish?.routingKey ?? row.topic,
+    contentType: 'application/json',
+    headers: {},
+    body: Buffer.from(JSON.stringify(row.payload, null, 2)),
+    errorClass,
+    reason,
+    groupKey: groupKeyOf(errorClass, reason),
+    attempts: row.attempts + 1,
+  };
+}

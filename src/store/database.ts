@@ -1,0 +1,127 @@
+/**
+ * A small promise layer over one sqlite3 connection.
+ *
+ * sqlite3 runs statements of one connection in order, but an open transaction is shared by
+ * everything on that connection. So every use goes through one queue: a transaction runs
+ * alone, and nothing of another caller can slip in between its BEGIN and COMMIT.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+
+export type SqlValue = string | number | bigint | null | Buffer;
+export type Row = Record<string, unknown>;
+
+/** What repositories need: run a statement, read one row, read many. */
+export interface Sql {
+  run(sql: string, params?: SqlValue[]): Promise<{ changes: number; lastID: number }>;
+  get<T = Row>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
+  all<T = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
+}
+
+export interface TransactionSql extends Sql {
+  /** Runs `fn` in a savepoint: if it throws, only its own writes are undone, and the error is rethrown. */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export class Database {
+  private queue: Promise<unknown> = Promise.resolve();
+  private savepoints = 0;
+
+  private constructor(private readonly db: sqlite3.Database) {}
+
+  static async open(file: string): Promise<Database> {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const handle = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(handle)));
+    });
+    const database = new Database(db);
+    // WAL lets readers (the CLI, other workers) run beside the writer; NORMAL is durable across
+    // process crashes, which is the failure the outbox protects against. Several worker processes
+    // may share the file: wait for each other's write locks rather than fail at once.
+    await database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;');
+    return database;
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.enqueue(() => new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve()))));
+  }
+
+  run(sql: string, params: SqlValue[] = []) {
+    return this.enqueue(() => this.rawRun(sql, params));
+  }
+
+  get<T = Row>(sql: string, params: SqlValue[] = []) {
+    return this.enqueue(() => this.rawGet<T>(sql, params));
+  }
+
+  all<T = Row>(sql: string, params: SqlValue[] = []) {
+    return this.enqueue(() => this.rawAll<T>(sql, params));
+  }
+
+  /**
+   * One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two processes
+   * never both read and then both try to upgrade (which SQLite answers with SQLITE_BUSY).
+   */
+  transaction<T>(fn: (sql: TransactionSql) => Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      await this.rawRun('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.transactionSql());
+        await this.rawRun('COMMIT');
+        return result;
+      } catch (err) {
+        await this.rawRun('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.enqueue(() => new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve()))));
+  }
+
+  private transactionSql(): TransactionSql {
+    return {
+      run: (sql, params = []) => this.rawRun(sql, params),
+      get: (sql, params = []) => this.rawGet(sql, params),
+      all: (sql, params = []) => this.rawAll(sql, params),
+      savepoint: async (fn) => {
+        const name = `sp${++this.savepoints}`;
+        await this.rawRun(`SAVEPOINT ${name}`);
+        try {
+          const result = await fn();
+          await this.rawRun(`RELEASE ${name}`);
+          return result;
+        } catch (err) {
+          await this.rawRun(`ROLLBACK TO ${name}`);
+          await this.rawRun(`RELEASE ${name}`);
+          throw err;
+        }
+      },
+    };
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private rawRun(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params, function (err) {
+        if (err) reject(err);
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      });
+    });
+  }
+
+  private rawGet<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
+  }
+
+  private rawAll<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+  }
+}

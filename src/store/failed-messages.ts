@@ -1,0 +1,148 @@
+/**
+ * SQL of the failed messages that support browses and re-queues. A message that fails again
+ * after a requeue updates its own row (same failure key), so the list stays one row per message.
+ */
+import type { Sql } from './database.js';
+
+export type FailedStatus = 'failed' | 'requeued' | 'archived';
+
+export interface FailureRecord {
+  failureKey: string;
+  origin: 'queue' | 'outbox';
+  messageId: string | null;
+  source: string | null;
+  type: string | null;
+  collaborationId: string | null;
+  exchange: string;
+  routingKey: string;
+  contentType: string | null;
+  headers: Record<string, unknown>;
+  body: Buffer;
+  errorClass: string;
+  reason: string;
+  groupKey: string;
+  attempts: number;
+}
+
+export interface FailedMessage extends FailureRecord {
+  id: number;
+  firstFailedAt: number;
+  lastFailedAt: number;
+  status: FailedStatus;
+}
+
+export async function recordFailure(sql: Sql, f: FailureRecord, now: number): Promise<void> {
+  await sql.run(
+    `INSERT INTO failed_messages (failure_key, origin, message_id, source, type, collaboration_id, exchange, routing_key,
+       content_type, headers, body, error_class, reason, group_key, attempts, first_failed_at, last_failed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (failure_key) DO UPDATE SET
+       error_class = excluded.error_class, reason = excluded.reason, group_key = excluded.group_key,
+       attempts = failed_messages.attempts + excluded.attempts, last_failed_at = excluded.last_failed_at,
+       headers = excluded.headers, status = 'failed'`,
+    [
+      f.failureKey, f.origin, f.messageId, f.source, f.type, f.collaborationId, f.exchange, f.routingKey,
+      f.contentType, JSON.stringify(f.headers), f.body, f.errorClass, f.reason, f.groupKey, f.attempts, now, now,
+    ],
+  );
+}
+
+export interface FailedFilter {
+  status?: FailedStatus[];
+  reason?: string;
+  type?: string;
+  group?: string;
+  ids?: number[];
+}
+
+export async function listFailed(sql: Sql, filter: FailedFilter = {}): Promise<FailedMessage[]> {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.status?.length) {
+    where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+    params.push(...filter.status);
+  }
+  if (filter.reason) {
+    where.push(`instr(lower(reason), lower(?)) > 0`);
+    params.push(filter.reason);
+  }
+  if (filter.type) {
+    where.push('type = ?');
+    params.push(filter.type);
+  }
+  if (filter.group) {
+    where.push('group_key = ?');
+    params.push(filter.group);
+  }
+  if (filter.ids) {
+    where.push(`id IN (${filter.ids.map(() => '?').join(', ') || 'NULL'})`);
+    params.push(...filter.ids);
+  }
+  const rows = await sql.all<Record<string, unknown>>(
+    `SELECT * FROM failed_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_failed_at DESC, id DESC`,
+    params,
+  );
+  return rows.map(fromRow);
+}
+
+export interface FailureGroup {
+  groupKey: string;
+  errorClass: string;
+  count: number;
+  lastFailedAt: number;
+  example: string;
+}
+
+export async function groupFailed(sql: Sql): Promise<FailureGroup[]> {
+  return sql.all<FailureGroup>(
+    `SELECT group_key AS groupKey, error_class AS errorClass, COUNT(*) AS count, MAX(last_failed_at) AS lastFailedAt,
+            MAX(reason) AS example
+     FROM failed_messages WHERE status = 'failed' GROUP BY group_key, error_class ORDER BY count DESC, lastFailedAt DESC`,
+  );
+}
+
+export async function setFailedStatus(sql: Sql, id: number, status: FailedStatus, actor: string, now: number): Promise<void> {
+  await sql.run('UPDATE failed_messages SET status = ? WHERE id = ?', [status, id]);
+  await sql.run('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES (?, ?, ?, ?)', [id, status, actor, now]);
+}
+
+export interface AuditEntry {
+  action: string;
+  actor: string;
+  at: number;
+}
+
+export async function auditTrail(sql: Sql, id: number): Promise<AuditEntry[]> {
+  return sql.all<AuditEntry>('SELECT action, actor, at FROM failed_message_audit WHERE failed_message_id = ? ORDER BY id', [id]);
+}
+
+export async function countFailedByStatus(sql: Sql): Promise<Record<FailedStatus, number>> {
+  const rows = await sql.all<{ status: FailedStatus; n: number }>('SELECT status, COUNT(*) AS n FROM failed_messages GROUP BY status');
+  const counts: Record<FailedStatus, number> = { failed: 0, requeued: 0, archived: 0 };
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
+
+function fromRow(r: Record<string, unknown>): FailedMessage {
+  return {
+    id: r.id as number,
+    failureKey: r.failure_key as string,
+    origin: r.origin as 'queue' | 'outbox',
+    messageId: r.message_id as string | null,
+    source: r.source as string | null,
+    type: r.type as string | null,
+    collaborationId: r.collaboration_id as string | null,
+    exchange: r.exchange as string,
+    routingKey: r.routing_key as string,
+    contentType: r.content_type as string | null,
+    headers: JSON.parse(r.headers as string) as Record<string, unknown>,
+    body: r.body as Buffer,
+    errorClass: r.error_class as string,
+    reason: r.reason as string,
+    groupKey: r.group_key as string,
+    attempts: r.attempts as number,
+    firstFailedAt: r.first_failed_at as number,
+    lastFailedAt: r.last_failed_at as number,
+    status: r.status as FailedStatus,
+  };
+}

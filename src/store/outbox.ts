@@ -1,0 +1,99 @@
+/**
+ * SQL of the outbox: every email, command and event leaves through a row written in the same
+ * transaction as the state change that caused it.
+ */
+import type { Sql } from './database.js';
+
+export type OutboxChannel = 'email' | 'amqp';
+
+export interface OutboxEntry {
+  /** Deterministic: writing the same effect twice is a no-op (INSERT OR IGNORE). */
+  id: string;
+  channel: OutboxChannel;
+  topic: string;
+  collaborationId: string | null;
+  payload: unknown;
+}
+
+export interface OutboxRow extends OutboxEntry {
+  seq: number;
+  attempts: number;
+  createdAt: number;
+}
+
+export async function addToOutbox(sql: Sql, entry: OutboxEntry, now: number): Promise<void> {
+  await sql.run(
+    `INSERT OR IGNORE INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [entry.id, entry.channel, entry.topic, entry.collaborationId, JSON.stringify(entry.payload), now, now],
+  );
+}
+
+/**
+ * Leases up to `limit` due rows for `leaseMs`. Another worker skips leased rows; a worker that
+ * dies lets its lease run out, and the rows are picked up again.
+ */
+export async function leaseDue(sql: Sql, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  const rows = await sql.all<Record<string, unknown>>(
+    `UPDATE outbox SET lease_until = ?
+     WHERE seq IN (
+       SELECT seq FROM outbox
+       WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+       ORDER BY next_attempt_at, seq LIMIT ?)
+     RETURNING seq, id, channel, topic, collaboration_id, payload, attempts, created_at`,
+    [now + leaseMs, now, now, limit],
+  );
+  return rows
+    .map((r) => ({
+      seq: r.seq as number,
+      id: r.id as string,
+      channel: r.channel as OutboxChannel,
+      topic: r.topic as string,
+      collaborationId: r.collaboration_id as string | null,
+      payload: JSON.parse(r.payload as string) as unknown,
+      attempts: r.attempts as number,
+      createdAt: r.created_at as number,
+    }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+export async function markDelivered(sql: Sql, seqs: number[], now: number): Promise<void> {
+  if (seqs.length === 0) return;
+  await sql.run(
+    `UPDATE outbox SET status = 'done', done_at = ?, lease_until = NULL, attempts = attempts + 1
+     WHERE seq IN (${seqs.map(() => '?').join(', ')})`,
+    [now, ...seqs],
+  );
+}
+
+export async function reschedule(sql: Sql, seq: number, nextAttemptAt: number, error: string): Promise<void> {
+  await sql.run(
+    `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE seq = ?`,
+    [nextAttemptAt, error, seq],
+  );
+}
+
+export async function markUndeliverable(sql: Sql, seq: number, error: string): Promise<void> {
+  await sql.run(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, lease_until = NULL, last_error = ? WHERE seq = ?`, [error, seq]);
+}
+
+/** Support sent a failed delivery back: it is due now, with a fresh retry budget. */
+export async function revive(sql: Sql, id: string, now: number): Promise<boolean> {
+  const { changes } = await sql.run(
+    `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = 'failed'`,
+    [now, id],
+  );
+  return changes === 1;
+}
+
+export interface OutboxBacklog {
+  pending: number;
+  oldestCreatedAt: number | null;
+}
+
+export async function backlog(sql: Sql): Promise<OutboxBacklog> {
+  const row = await sql.get<{ pending: number; oldest: number | null }>(
+    `SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'`,
+  );
+  return { pending: row?.pending ?? 0, oldestCreatedAt: row?.oldest ?? null };
+}

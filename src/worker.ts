@@ -1,0 +1,122 @@
+/**
+ * Puts the worker together from its parts, and takes it apart again in the right order.
+ */
+import type http from 'node:http';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { Database } from './store/database.js';
+import { migrate } from './store/migrations.js';
+import { countFailedByStatus } from './store/failed-messages.js';
+import { Broker } from './broker/connection.js';
+import { buildTopology } from './broker/topology.js';
+import { EventConsumer } from './intake/event-consumer.js';
+import { OutboxDispatcher } from './outbox/dispatcher.js';
+import { EmailRenderer } from './mail/renderer.js';
+import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
+import { loadActivationSecret } from './admin/activation-token.js';
+import { startHttpServer } from './http/server.js';
+
+export interface WorkerOptions {
+  config: Config;
+  log: Logger;
+  clock?: () => Date;
+}
+
+export class Worker {
+  private http?: http.Server & { port: number };
+  private consumer?: EventConsumer;
+  private dispatcher?: OutboxDispatcher;
+  private failedGauge?: NodeJS.Timeout;
+
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    readonly metrics: Metrics,
+    readonly db: Database,
+    readonly broker: Broker,
+    private readonly mailer: Mailer,
+  ) {}
+
+  static async start({ config, log, clock = () => new Date() }: WorkerOptions): Promise<Worker> {
+    const metrics = new Metrics();
+    const renderer = await EmailRenderer.load();
+    const db = await Database.open(config.databasePath);
+    await migrate(db);
+    const activationSecret = loadActivationSecret(config.activationSecret, config.databasePath);
+    const topology = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit });
+    const broker = await Broker.connect(config.amqpUrl, topology, log);
+    metrics.brokerConnected.set(1);
+    broker.on('connected', () => metrics.brokerConnected.set(1));
+    broker.on('disconnected', () => metrics.brokerConnected.set(0));
+    const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
+    const worker = new Worker(config, log, metrics, db, broker, mailer);
+
+    if (config.roles.includes('dispatch')) {
+      worker.dispatcher = new OutboxDispatcher({
+        db, broker, mailer, renderer, clock, log, metrics, activationSecret,
+        retryDelaysMs: config.retryDelaysMs, mailFrom: config.mailFrom,
+      });
+      worker.dispatcher.start();
+    }
+    if (config.roles.includes('consume')) {
+      worker.consumer = new EventConsumer({
+        broker, db, topology, clock, log, metrics,
+        batchSize: config.batchSize,
+        retryDelaysMs: config.retryDelaysMs,
+        handlerSettings: {
+          policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
+          activationSecret,
+          activationTokenTtlMs: config.activationTokenTtlMs,
+        },
+        onCommitted: () => worker.dispatcher?.wake(),
+      });
+      await worker.consumer.start();
+    }
+    worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
+    await worker.updateFailedGauge();
+    worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
+    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
+    return worker;
+  }
+
+  get httpPort(): number {
+    return this.http?.port ?? 0;
+  }
+
+  ready() {
+    const consuming = this.consumer ? this.consumer.consuming : this.broker.connected;
+    return { ready: consuming, detail: { broker: this.broker.connected ? 'connected' : 'disconnected', consuming } };
+  }
+
+  /**
+   * Graceful stop: no new deliveries, the batch in flight committed and acked, the outbox batch
+   * in progress finished; all within `shutdownTimeoutMs`, after which the process may exit
+   * anyway (what was not acked is redelivered, what was not marked sent is sent again).
+   */
+  async stop(): Promise<void> {
+    const work = (async () => {
+      await this.consumer?.stop();
+      await this.dispatcher?.stop();
+    })();
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs).unref());
+    if ((await Promise.race([work.then(() => 'done' as const), timeout])) === 'timeout') {
+      this.log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'shutdown timed out; unfinished work will be redone after restart');
+    }
+    clearInterval(this.failedGauge);
+    await this.broker.close();
+    this.mailer.close();
+    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
+    await this.db.close();
+    this.log.info('collab-worker stopped');
+  }
+
+  private async updateFailedGauge(): Promise<void> {
+    try {
+      const counts = await countFailedByStatus(this.db);
+      for (const [status, n] of Object.entries(counts)) this.metrics.failedMessages.set({ status }, n);
+    } catch (err) {
+      this.log.warn({ err }, 'could not count failed messages');
+    }
+  }
+}
