@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerPublish } from './cli/publish.js';
 import { registerFailed } from './cli/failed.js';
+import { registerReminders } from './cli/reminders.js';
 
 const program = new Command()
   .name('collab-worker')
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerPublish(program);
 registerFailed(program);
+registerReminders(program);
 
 try {
   await program.parseAsync(process.argv);

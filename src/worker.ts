@@ -16,6 +16,8 @@ import { EmailRenderer } from './mail/renderer.js';
 import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { loadActivationSecret } from './admin/activation-token.js';
 import { startHttpServer } from './http/server.js';
+import { startReminderScheduler } from './reminders/scheduler.js';
+import type { ScheduledTask } from 'node-cron';
 
 export interface WorkerOptions {
   config: Config;
@@ -28,6 +30,7 @@ export class Worker {
   private consumer?: EventConsumer;
   private dispatcher?: OutboxDispatcher;
   private failedGauge?: NodeJS.Timeout;
+  private reminders?: ScheduledTask;
 
   private constructor(
     readonly config: Config,
@@ -73,6 +76,14 @@ export class Worker {
       });
       await worker.consumer.start();
     }
+    if (config.roles.includes('schedule')) {
+      worker.reminders = startReminderScheduler({
+        db, clock, log, metrics,
+        policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
+        schedule: config.reminderSchedule,
+        onQueued: () => worker.dispatcher?.wake(),
+      });
+    }
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
     worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
@@ -95,6 +106,7 @@ export class Worker {
    * anyway (what was not acked is redelivered, what was not marked sent is sent again).
    */
   async stop(): Promise<void> {
+    await this.reminders?.stop();
     const work = (async () => {
       await this.consumer?.stop();
       await this.dispatcher?.stop();

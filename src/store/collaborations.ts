@@ -82,3 +82,38 @@ export async function transition(
   );
   return changes === 1;
 }
+
+/** Pending invitations due at `now`, oldest first. Reads the partial index only. */
+export async function findDue(sql: Sql, now: number, limit: number): Promise<Collaboration[]> {
+  const rows = await sql.all<CollaborationRow>(
+    `SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`,
+    [now, limit],
+  );
+  return rows.map(fromRow);
+}
+
+/**
+ * Claims reminder `number` of a pending invitation. Succeeds for exactly one caller: the one
+ * that still sees the reminder count it read. Two passes or two workers cannot both send it.
+ */
+export async function claimReminder(sql: Sql, id: string, previous: number, number: number, nextDueAt: number, now: number): Promise<boolean> {
+  const { changes } = await sql.run(
+    `UPDATE collaborations SET reminders_sent = ?, next_due_at = ?, updated_at = ?
+     WHERE id = ? AND state = 'pending' AND reminders_sent = ?`,
+    [number, nextDueAt, now, id, previous],
+  );
+  return changes === 1;
+}
+
+export interface InvitationFilter {
+  pendingOnly: boolean;
+  limit: number;
+}
+
+export async function listInvitations(sql: Sql, filter: InvitationFilter): Promise<Collaboration[]> {
+  const rows = await sql.all<CollaborationRow>(
+    `SELECT * FROM collaborations ${filter.pendingOnly ? "WHERE state = 'pending'" : ''} ORDER BY invited_at DESC LIMIT ?`,
+    [filter.limit],
+  );
+  return rows.map(fromRow);
+}

@@ -1,0 +1,65 @@
+/**
+ * One pass of the reminder job: every pending invitation that is due gets its reminder, or
+ * expires. Each is claimed with a conditional update in the same transaction that writes its
+ * outbox rows, and the rows' ids derive from (collaboration, reminder number): a second pass,
+ * a late or doubled cron tick, or a second worker on the same database sends nothing twice.
+ */
+import type { Database, TransactionSql } from '../store/database.js';
+import { claimReminder, findDue, transition, type Collaboration } from '../store/collaborations.js';
+import { expireToken, findAdminByCollaboration } from '../store/customer-admins.js';
+import { reminderTime, nextDueAt, type ReminderPolicy } from '../domain/invitation-schedule.js';
+import { agencyEmail, customerEmail } from '../domain/email-models.js';
+import { Effects } from '../handlers/effects.js';
+import type { Logger } from '../logger.js';
+
+export const REMINDER_SOURCE = '/collab-worker/reminders';
+
+export interface PassResult {
+  reminders: { collaborationId: string; number: number }[];
+  expired: string[];
+}
+
+export async function runReminderPass(db: Database, policy: ReminderPolicy, now: Date, log: Logger, batch = 500): Promise<PassResult> {
+  const result: PassResult = { reminders: [], expired: [] };
+  for (;;) {
+    // Small transactions: a pass over many due rows never holds the write lock for long.
+    const handled = await db.transaction(async (sql) => {
+      const due = await findDue(sql, now.getTime(), batch);
+      for (const c of due) await handleDue(sql, c, policy, now, result);
+      return due.length;
+    });
+    if (handled < batch) break;
+  }
+  if (result.reminders.length || result.expired.length) {
+    log.info({ reminders: result.reminders.length, expired: result.expired.length, at: now.toISOString() }, 'reminder pass');
+  }
+  return result;
+}
+
+async function handleDue(sql: TransactionSql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult): Promise<void> {
+  const t = now.getTime();
+  const a = c.activation;
+  if (t >= c.expiresAt) {
+    if (!(await transition(sql, c.id, ['pending'], 'expired', t))) return;
+    await expireToken(sql, c.id, t);
+    const effects = new Effects(sql, now, { source: REMINDER_SOURCE, id: `${c.id}:expired` });
+    await effects.email(agencyEmail('invitation-expired', a));
+    await effects.event('collaboration.invitation-expired', { collaborationId: c.id, expiredAt: new Date(c.expiresAt).toISOString() });
+    result.expired.push(c.id);
+    return;
+  }
+
+  // A pass that runs late (the worker was down) sends only the latest reminder that is due,
+  // not every one it missed.
+  let number = c.remindersSent + 1;
+  while ((reminderTime(c, policy, number + 1) ?? Infinity) <= t) number++;
+  const next = nextDueAt({ ...c, remindersSent: number }, policy);
+  if (!(await claimReminder(sql, c.id, c.remindersSent, number, next, t))) return;
+
+  const effects = new Effects(sql, now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` });
+  const admin = c.invitationKind === 'admin-welcome' ? await findAdminByCollaboration(sql, c.id) : undefined;
+  const model = customerEmail('reminder', a, { reminderNumber: number, invitationExpiresAt: new Date(c.expiresAt).toISOString() });
+  await effects.email(model, admin && !admin.activatedAt ? { adminId: admin.id, nonce: admin.tokenNonce } : undefined);
+  await effects.event('collaboration.reminder-sent', { collaborationId: c.id, reminderNumber: number });
+  result.reminders.push({ collaborationId: c.id, number });
+}

@@ -1,0 +1,39 @@
+/**
+ * Runs the reminder pass on a cron schedule (time zone Europe/Stockholm). Several workers may
+ * each fire: the pass itself guarantees each reminder is sent once, so no coordinator is needed.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Database } from '../store/database.js';
+import type { ReminderPolicy } from '../domain/invitation-schedule.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { runReminderPass } from './reminder-pass.js';
+
+export interface ReminderSchedulerDeps {
+  db: Database;
+  policy: ReminderPolicy;
+  schedule: string;
+  clock: () => Date;
+  log: Logger;
+  metrics: Metrics;
+  /** Called after a pass that queued emails, so the outbox sends them now. */
+  onQueued: () => void;
+}
+
+export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledTask {
+  if (!cron.validate(deps.schedule)) throw new Error(`REMINDER_SCHEDULE="${deps.schedule}" is not a valid cron expression`);
+  return cron.schedule(
+    deps.schedule,
+    async () => {
+      try {
+        const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log);
+        deps.metrics.remindersSent.inc({ kind: 'reminder' }, result.reminders.length);
+        deps.metrics.remindersSent.inc({ kind: 'expiry' }, result.expired.length);
+        if (result.reminders.length || result.expired.length) deps.onQueued();
+      } catch (err) {
+        deps.log.error({ err }, 'reminder pass failed; the next run picks up what is due');
+      }
+    },
+    { timezone: 'Europe/Stockholm', noOverlap: true, name: 'reminders' },
+  );
+}

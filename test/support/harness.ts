@@ -1,0 +1,94 @@
+/**
+ * One isolated world per test: its own vhost, SMTP server, SQLite file and worker, all real.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { Worker } from '../../src/worker.js';
+import { Database } from '../../src/store/database.js';
+import { createVhost, type TestVhost } from './rabbit.js';
+import { TestSmtpServer } from './smtp.js';
+import { MessageCapture } from './capture.js';
+
+export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
+
+export function fixture(name: string): Buffer {
+  return fs.readFileSync(path.join(FIXTURES, name));
+}
+
+export function fixtureJson<T = Record<string, any>>(name: string): T {
+  return JSON.parse(fixture(name).toString('utf8')) as T;
+}
+
+export interface Harness {
+  vhost: TestVhost;
+  smtp: TestSmtpServer;
+  capture: MessageCapture;
+  config: Config;
+  dir: string;
+  worker: Worker | undefined;
+  startWorker(overrides?: Partial<Config>, clock?: () => Date): Promise<Worker>;
+  stopWorker(): Promise<void>;
+  publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: (string | number)[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(label: string, overrides: Partial<Config> = {}): Promise<Harness> {
+  const vhost = createVhost(label);
+  const smtp = await new TestSmtpServer().start();
+  const capture = await new MessageCapture().start(vhost.url);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `collab-${label}-`));
+  const config: Config = {
+    ...loadConfig({}),
+    amqpUrl: vhost.url,
+    smtpUrl: smtp.url,
+    databasePath: path.join(dir, 'worker.db'),
+    mailDir: path.join(dir, 'mail'),
+    httpPort: 0,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    retryDelaysMs: [150, 300, 600],
+    shutdownTimeoutMs: 5000,
+    ...overrides,
+  };
+  const publisherConnection = await amqp.connect(vhost.url);
+  const publishChannel = await publisherConnection.createConfirmChannel();
+
+  const harness: Harness = {
+    vhost, smtp, capture, config, dir, worker: undefined,
+    async startWorker(more = {}, clock) {
+      harness.worker = await Worker.start({ config: { ...config, ...more }, log: createLogger(config.logLevel), clock });
+      return harness.worker;
+    },
+    async stopWorker() {
+      await harness.worker?.stop();
+      harness.worker = undefined;
+    },
+    async publish(body, routingKey, contentType = 'application/cloudevents+json') {
+      const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+      const key = routingKey ?? (JSON.parse(content.toString('utf8')) as { type: string }).type;
+      publishChannel.publish('collab.events', key, content, { persistent: true, contentType });
+      await publishChannel.waitForConfirms();
+    },
+    async query(sql, params = []) {
+      const db = await Database.open(config.databasePath);
+      try {
+        return await db.all(sql, params);
+      } finally {
+        await db.close();
+      }
+    },
+    async close() {
+      await harness.stopWorker();
+      await publisherConnection.close().catch(() => undefined);
+      await capture.stop().catch(() => undefined);
+      await smtp.stop();
+      vhost.delete();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}

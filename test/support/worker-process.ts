@@ -1,0 +1,64 @@
+/**
+ * The worker as its own process (`src/main.ts`), for tests that kill it: SIGKILL in a test
+ * process would kill the test too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Config } from '../../src/config.js';
+import { waitFor } from './wait.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  httpPort: number;
+  logs: string[];
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function workerEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AMQP_URL: config.amqpUrl,
+    ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}),
+    MAIL_DIR: config.mailDir,
+    DATABASE_PATH: config.databasePath,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    RETRY_DELAYS: config.retryDelaysMs.map((ms) => `${ms}ms`).join(','),
+    ...extra,
+  };
+}
+
+export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let httpPort = 0;
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      logs.push(line);
+      if (line.includes('"collab-worker started"')) httpPort = (JSON.parse(line) as { httpPort: number }).httpPort;
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await waitFor(() => httpPort > 0 || child.exitCode !== null, 'the worker process to start', 30_000);
+  if (!httpPort) throw new Error(`worker process exited at start:\n${logs.join('\n')}`);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 'the worker process to be ready', 30_000);
+  return {
+    child,
+    httpPort,
+    logs,
+    async kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
