@@ -91,6 +91,11 @@ export class Worker {
     return worker;
   }
 
+  /** Delivers due outbox rows now rather than at the next poll (after work queued from outside, e.g. the CLI). */
+  wakeDispatcher(): void {
+    this.dispatcher?.wake();
+  }
+
   get httpPort(): number {
     return this.http?.port ?? 0;
   }

@@ -54,8 +54,18 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
     shutdownTimeoutMs: 5000,
     ...overrides,
   };
-  const publisherConnection = await amqp.connect(vhost.url);
-  const publishChannel = await publisherConnection.createConfirmChannel();
+  // Opened again when a test closed it from the broker side (close_all_connections).
+  let publisherConnection: amqp.ChannelModel | undefined;
+  let publishChannel: amqp.ConfirmChannel | undefined;
+  const channel = async () => {
+    if (!publishChannel) {
+      publisherConnection = await amqp.connect(vhost.url);
+      publisherConnection.on('error', () => undefined);
+      publisherConnection.on('close', () => (publishChannel = undefined));
+      publishChannel = await publisherConnection.createConfirmChannel();
+    }
+    return publishChannel;
+  };
 
   const harness: Harness = {
     vhost, smtp, capture, config, dir, worker: undefined,
@@ -70,8 +80,9 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
     async publish(body, routingKey, contentType = 'application/cloudevents+json') {
       const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const key = routingKey ?? (JSON.parse(content.toString('utf8')) as { type: string }).type;
-      publishChannel.publish('collab.events', key, content, { persistent: true, contentType });
-      await publishChannel.waitForConfirms();
+      const ch = await channel();
+      ch.publish('collab.events', key, content, { persistent: true, contentType });
+      await ch.waitForConfirms();
     },
     async query(sql, params = []) {
       const db = await Database.open(config.databasePath);
@@ -83,7 +94,7 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
     },
     async close() {
       await harness.stopWorker();
-      await publisherConnection.close().catch(() => undefined);
+      await publisherConnection?.close().catch(() => undefined);
       await capture.stop().catch(() => undefined);
       await smtp.stop();
       vhost.delete();
