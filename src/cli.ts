@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerPublish } from './cli/publish.js';
 import { registerFailed } from './cli/failed.js';
 import { registerReminders } from './cli/reminders.js';
+import { registerTemplates } from './cli/templates.js';
 
 const program = new Command()
   .name('collab-worker')
@@ -15,6 +16,7 @@ const program = new Command()
 registerPublish(program);
 registerFailed(program);
 registerReminders(program);
+registerTemplates(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,7 +18,6 @@ export function serviceActivationCommand(a: ActivatedData): CommandSpec {
 }
 
 export function commandsOnApproval(a: ActivatedData): CommandSpec[] {
-  // exhaustive over the service codes: the compiler checks every case returns
   const base = baseFields(a);
   const s = a.service;
   switch (s.code) {

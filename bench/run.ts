@@ -1,0 +1,223 @@
+/**
+ * `npm run bench [-- --quick]`: the worker against the raw limits of the same broker, mail
+ * server and disk, measured side by side in one run. Prints a table, then one line of JSON.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import amqp from 'amqplib';
+import nodemailer from 'nodemailer';
+import { loadConfig, type Config } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { Worker } from '../src/worker.js';
+import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
+import { EmailRenderer } from '../src/mail/renderer.js';
+import { exampleModels } from '../src/mail/examples.js';
+import { CountingSmtp, activationEvent, createVhost, percentile, tempDir, until } from './world.js';
+
+const quick = process.argv.includes('--quick');
+const N_INGEST = quick ? 3_000 : 20_000;
+const N_DELIVERY = quick ? 1_000 : 5_000;
+const STEADY_RATE = 200;
+const STEADY_SECONDS = quick ? 15 : 300;
+const RENDERS = quick ? 2_000 : 10_000;
+const MJML_RENDERS = quick ? 30 : 100;
+
+const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
+const log = createLogger('silent');
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+
+function config(url: string, dir: string, smtp: CountingSmtp, roles: Config['roles']): Config {
+  return { ...loadConfig({}), amqpUrl: url, smtpUrl: smtp.url, databasePath: path.join(dir, 'bench.db'), httpPort: 0, logLevel: 'silent', roles };
+}
+
+async function publishAll(url: string, exchange: string, routingKey: string, bodies: Buffer[]): Promise<void> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createConfirmChannel();
+  for (let i = 0; i < bodies.length; i++) {
+    if (!channel.publish(exchange, routingKey, bodies[i]!, { persistent: true, contentType: 'application/cloudevents+json' })) {
+      await new Promise((resolve) => channel.once('drain', resolve));
+    }
+    if (i % 1000 === 999) await channel.waitForConfirms();
+  }
+  await channel.waitForConfirms();
+  await connection.close();
+}
+
+/** Bare amqplib: consume and ack the same number of the same messages from a quorum queue. */
+async function bareAck(url: string, bodies: Buffer[]): Promise<number> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createChannel();
+  await channel.assertQueue('bench.bare', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await connection.close();
+  await publishAll(url, '', 'bench.bare', bodies);
+  const consumer = await amqp.connect(url);
+  const ch = await consumer.createChannel();
+  await ch.prefetch(200);
+  let acked = 0;
+  let first = 0;
+  let last = 0;
+  await ch.consume('bench.bare', (msg) => {
+    if (!msg) return;
+    if (acked === 0) first = performance.now();
+    ch.ack(msg);
+    if (++acked === bodies.length) last = performance.now();
+  });
+  await until(() => acked === bodies.length, 'bare acks');
+  await consumer.close();
+  return (bodies.length - 1) / ((last - first) / 1000);
+}
+
+/** The worker: events durably handled (state and outbox committed, acked) per second. */
+async function ingest(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promise<{ perSec: number; dir: string }> {
+  const { dir } = tempDir();
+  const cfg = config(url, dir, smtp, ['consume']);
+  const topology = buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit });
+  const setup = await amqp.connect(url);
+  await assertTopology(await setup.createChannel(), topology);
+  await setup.close();
+  await publishAll(url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
+  const worker = await Worker.start({ config: cfg, log });
+  const acked = async () => {
+    const metric = await worker.metrics.messages.get();
+    return metric.values.filter((v) => v.labels.outcome === 'acked').reduce((sum, v) => sum + v.value, 0);
+  };
+  let first = 0;
+  let atFirst = 0;
+  await until(async () => ((atFirst = await acked()) > 0 ? ((first = performance.now()), true) : false), 'first ack');
+  await until(async () => (await acked()) >= bodies.length, 'all acked');
+  const seconds = (performance.now() - first) / 1000;
+  await worker.stop();
+  return { perSec: (bodies.length - atFirst) / seconds, dir };
+}
+
+/** The worker's outbox to SMTP, against a bare pooled nodemailer loop to the same server. */
+async function delivery(url: string, smtp: CountingSmtp, dir: string, n: number): Promise<{ perSec: number; barePerSec: number }> {
+  smtp.reset();
+  const worker = await Worker.start({ config: { ...config(url, dir, smtp, ['dispatch']) }, log });
+  await until(() => smtp.accepted > 0, 'first email');
+  const first = performance.now();
+  const atFirst = smtp.accepted;
+  await until(() => smtp.accepted >= n, 'all emails');
+  const perSec = (n - atFirst) / ((performance.now() - first) / 1000);
+  await worker.stop();
+
+  smtp.reset();
+  const renderer = await EmailRenderer.load();
+  const email = renderer.render(exampleModels()[0]!);
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 5 });
+  const start = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < n; i++) {
+    const p = transport.sendMail({ from: 'bench@example.com', to: `bare-${i}@bench.example`, subject: email.subject, html: email.html, text: email.text });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    if (inFlight.size >= 100) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const barePerSec = n / ((performance.now() - start) / 1000);
+  transport.close();
+  return { perSec, barePerSec };
+}
+
+async function render(): Promise<{ precompiledUs: number; mjmlUs: number }> {
+  const renderer = await EmailRenderer.load();
+  const models = exampleModels();
+  let start = performance.now();
+  for (let i = 0; i < RENDERS; i++) renderer.render(models[i % models.length]!);
+  const precompiledUs = ((performance.now() - start) * 1000) / RENDERS;
+  start = performance.now();
+  for (let i = 0; i < MJML_RENDERS; i++) await renderer.renderCompilingMjml(models[i % models.length]!);
+  const mjmlUs = ((performance.now() - start) * 1000) / MJML_RENDERS;
+  return { precompiledUs, mjmlUs };
+}
+
+/** A steady 200 events/s through the whole worker: publish → email accepted, and RSS over time. */
+async function steady(url: string, smtp: CountingSmtp): Promise<{ p50: number; p99: number; rssGrowthPct: number; sent: number }> {
+  smtp.reset();
+  const { dir, remove } = tempDir();
+  const worker = await Worker.start({ config: config(url, dir, smtp, ['consume', 'dispatch']), log });
+  const connection = await amqp.connect(url);
+  const channel = await connection.createConfirmChannel();
+  const publishedAt = new Map<string, number>();
+  const total = STEADY_RATE * STEADY_SECONDS;
+  const rss: number[] = [];
+  const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 1000);
+  const offset = 1_000_000;
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    // Publish on schedule: event i goes out at start + i / rate.
+    const due = start + (i * 1000) / STEADY_RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    publishedAt.set(`c-${offset + i}@bench.example`, performance.now());
+    channel.publish(EVENTS_EXCHANGE, 'collaboration.activated', activationEvent(offset + i, template), { persistent: true });
+  }
+  await channel.waitForConfirms();
+  await until(() => smtp.accepted >= total, 'steady emails', 120_000);
+  clearInterval(sampler);
+  await connection.close();
+  await worker.stop();
+  remove();
+  const latencies = [...publishedAt].map(([to, at]) => smtp.acceptedAt.get(to)! - at).sort((a, b) => a - b);
+  // Growth after warm-up: the last fifth against the second fifth of the run.
+  const fifth = Math.max(1, Math.floor(rss.length / 5));
+  const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const early = avg(rss.slice(fifth, 2 * fifth));
+  const late = avg(rss.slice(-fifth));
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rssGrowthPct: ((late - early) / early) * 100, sent: total };
+}
+
+async function main() {
+  const vhost = createVhost();
+  const smtp = await new CountingSmtp().start();
+  try {
+    const bodies = Array.from({ length: N_INGEST }, (_, i) => activationEvent(i, template));
+    process.stderr.write(`bench${quick ? ' --quick' : ''}: bare consume-and-ack of ${N_INGEST}…\n`);
+    const bareAckPerSec = await bareAck(vhost.url, bodies);
+    process.stderr.write(`ingest of ${N_INGEST} activations…\n`);
+    const ingested = await ingest(vhost.url, smtp, bodies);
+    process.stderr.write(`delivery of ${N_DELIVERY} emails from the outbox, and bare nodemailer…\n`);
+    const delivered = await delivery(vhost.url, smtp, ingested.dir, Math.min(N_DELIVERY, N_INGEST));
+    fs.rmSync(ingested.dir, { recursive: true, force: true });
+    process.stderr.write('render…\n');
+    const rendered = await render();
+    process.stderr.write(`steady ${STEADY_RATE} events/s for ${STEADY_SECONDS} s…\n`);
+    const steadyRun = await steady(vhost.url, smtp);
+
+    const result = {
+      ingestPerSec: Math.round(ingested.perSec),
+      bareAckPerSec: Math.round(bareAckPerSec),
+      ingestRatio: round(ingested.perSec / bareAckPerSec),
+      deliveryPerSec: Math.round(delivered.perSec),
+      bareSmtpPerSec: Math.round(delivered.barePerSec),
+      deliveryRatio: round(delivered.perSec / delivered.barePerSec),
+      renderSpeedup: Math.round(rendered.mjmlUs / rendered.precompiledUs),
+      p50Ms: round(steadyRun.p50),
+      p99Ms: round(steadyRun.p99),
+      peakRssMb: Math.round(peakRss / 1024 / 1024),
+      rssGrowthPct: round(steadyRun.rssGrowthPct),
+    };
+    const rows: [string, string, string, string][] = [
+      ['ingest (events/s)', `${result.ingestPerSec}`, `bare amqplib ack ${result.bareAckPerSec}/s, ratio ${result.ingestRatio}`, 'ratio ≥ 0.5'],
+      ['delivery (emails/s)', `${result.deliveryPerSec}`, `bare nodemailer pool ${result.bareSmtpPerSec}/s, ratio ${result.deliveryRatio}`, 'ratio ≥ 0.9'],
+      ['render (µs/email)', round(rendered.precompiledUs).toString(), `mjml2html per email ${Math.round(rendered.mjmlUs)} µs, ${result.renderSpeedup}× faster`, '≥ 500×'],
+      [`latency at ${STEADY_RATE}/s`, `p50 ${result.p50Ms} ms`, `p99 ${result.p99Ms} ms over ${steadyRun.sent} events`, 'p99 ≤ 250 ms'],
+      ['memory', `peak ${result.peakRssMb} MB`, `RSS growth ${result.rssGrowthPct} % over ${STEADY_SECONDS} s steady`, '≤ 200 MB, ≤ 5 %'],
+    ];
+    console.log('| measure | worker | same run, for comparison | goal |');
+    console.log('|---|---|---|---|');
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+    console.log(JSON.stringify(result));
+  } finally {
+    clearInterval(rssTimer);
+    await smtp.stop();
+    vhost.remove();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+await main();

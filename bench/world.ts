@@ -1,0 +1,90 @@
+/** The bench's world: its own vhost, a counting SMTP server and a fresh SQLite file per phase. */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export function createVhost(): { url: string; remove(): void } {
+  const base = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+  const name = `bench-${crypto.randomBytes(4).toString('hex')}`;
+  execFileSync('rabbitmqctl', ['add_vhost', name], { stdio: 'pipe' });
+  execFileSync('rabbitmqctl', ['set_permissions', '-p', name, new URL(base).username || 'guest', '.*', '.*', '.*'], { stdio: 'pipe' });
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), remove: () => execFileSync('rabbitmqctl', ['delete_vhost', name], { stdio: 'pipe' }) };
+}
+
+export function tempDir(): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-bench-'));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Accepts every message and notes when, by recipient: no parsing, so it is never the bottleneck. */
+export class CountingSmtp {
+  accepted = 0;
+  readonly acceptedAt = new Map<string, number>();
+  private server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, session, callback) => {
+      stream.resume();
+      stream.on('end', () => {
+        const now = performance.now();
+        this.accepted++;
+        for (const r of session.envelope.rcptTo) if (!this.acceptedAt.has(r.address)) this.acceptedAt.set(r.address, now);
+        callback();
+      });
+    },
+  });
+  port = 0;
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  reset(): void {
+    this.accepted = 0;
+    this.acceptedAt.clear();
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+export function activationEvent(i: number, template: Record<string, any>): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      ...template,
+      id: `bench-${i}`,
+      data: {
+        ...template.data,
+        collaborationId: `col-bench-${i}`,
+        customer: { ...template.data.customer, id: `cust-${i}`, contact: { ...template.data.customer.contact, email: `c-${i}@bench.example` } },
+      },
+    }),
+  );
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
