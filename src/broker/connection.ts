@@ -71,7 +71,17 @@ export class Broker extends EventEmitter {
 
   private async setup(model: ChannelModel, topology: Topology): Promise<void> {
     const admin = await model.createChannel();
-    await assertTopology(admin, topology);
+    admin.on('error', () => undefined); // reported below, with what to do about it
+    try {
+      await assertTopology(admin, topology);
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message },
+        'asserting the topology failed: a queue or exchange exists with other arguments (e.g. DELIVERY_LIMIT or the queue type changed). ' +
+          'Delete it, or go back to its settings; reconnecting meanwhile',
+      );
+      throw err;
+    }
     await admin.close();
     const consume = await model.createChannel();
     const confirm: ConfirmChannel = await model.createConfirmChannel();
