@@ -58,17 +58,20 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `250ms`, `5s`, `2m`, `1h`, `14d`; a bare number is milliseconds. */
 export function parseDuration(text: string, name: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  const match = DURATION.exec(text);
   if (!match) throw new ConfigError(name, text, 'a duration such as 500ms, 5s, 2m, 1h or 14d');
   return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']!);
 }
 
 function durations(env: Env, name: string, fallback: string): number[] {
   const text = env[name] || fallback;
+  const bad = text.split(',').find((part) => !DURATION.test(part));
+  if (bad !== undefined) throw new ConfigError(name, text, `comma-separated durations such as 5s,30s,2m ("${bad.trim()}" is not one)`);
   return text.split(',').map((part) => parseDuration(part, name));
 }
 

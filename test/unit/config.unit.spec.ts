@@ -26,7 +26,7 @@ describe('configuration', () => {
   });
 
   it('names the variable and the expected form when a value is bad', () => {
-    expect(() => loadConfig({ RETRY_DELAYS: '5s,soon' })).toThrow('RETRY_DELAYS="5s,soon" is not valid: expected a duration');
+    expect(() => loadConfig({ RETRY_DELAYS: '5s,soon' })).toThrow('RETRY_DELAYS="5s,soon" is not valid: expected comma-separated durations such as 5s,30s,2m ("soon" is not one)');
     expect(() => loadConfig({ HTTP_PORT: 'eighty' })).toThrow(/HTTP_PORT="eighty".*whole number/);
     expect(() => loadConfig({ REMINDER_DAYS: '3,-1' })).toThrow(/REMINDER_DAYS/);
     expect(() => loadConfig({ WORKER_ROLES: 'consume,mail' })).toThrow(/WORKER_ROLES.*consume, dispatch, schedule/);
