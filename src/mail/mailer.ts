@@ -27,7 +27,7 @@ function message(mail: OutgoingMail) {
   return {
     from: mail.from,
     // nodemailer quotes and encodes the display name; no raw header text is ever built by hand.
-    to: { name: mail.to.name, address: mail.to.email },
+    to: { name: mail.to.name.replace(/[\u0000-\u001f\u007f]+/g, ' '), address: mail.to.email },
     subject: mail.subject,
     html: mail.html,
     text: mail.text,

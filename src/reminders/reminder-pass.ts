@@ -43,7 +43,7 @@ async function handleDue(sql: TransactionSql, c: Collaboration, policy: Reminder
     if (!(await transition(sql, c.id, ['pending'], 'expired', t))) return;
     await expireToken(sql, c.id, t);
     const effects = new Effects(sql, now, { source: REMINDER_SOURCE, id: `${c.id}:expired` });
-    await effects.email(agencyEmail('invitation-expired', a));
+    await effects.email(agencyEmail('invitation-expired', a, { invitationExpiresAt: new Date(c.expiresAt).toISOString() }));
     await effects.event('collaboration.invitation-expired', { collaborationId: c.id, expiredAt: new Date(c.expiresAt).toISOString() });
     result.expired.push(c.id);
     return;

@@ -1,0 +1,141 @@
+/**
+ * Renders the bilingual emails. At load, every kind's MJML is compiled to HTML once per language
+ * order (Swedish first, English first) and handed to Handlebars; an email is then a template fill
+ * of microseconds, never an MJML compile. Handlebars escapes every value in the HTML.
+ *
+ * A template is the shared layout (templates/layout.mjml) with one part (templates/part.mjml)
+ * per language, filled with that kind's words (templates/copy/<kind>.json). In the copy,
+ * `{{name}}` is a value of the language's view (see view-model.ts); it is bound to its
+ * language (`{{sv.name}}`) when the template is built.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mjml2html from 'mjml';
+import Handlebars from 'handlebars';
+import { BRANDS } from './brands.js';
+import { languageView } from './view-model.js';
+import type { EmailKind, EmailModel, Language, RenderedEmail } from './email-model.js';
+
+export const EMAIL_KINDS: EmailKind[] = ['invitation', 'admin-welcome', 'reminder', 'collaboration-approved', 'invitation-expired', 'collaboration-ended'];
+const LANGUAGES: Language[] = ['sv', 'en'];
+const DEFAULT_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+type Paragraph = string | { if: string; text: string };
+interface Copy {
+  subject: string;
+  heading: string;
+  paragraphs: Paragraph[];
+}
+type KindCopy = Record<Language, Copy>;
+
+interface Compiled {
+  html: Record<Language, HandlebarsTemplateDelegate>;
+  text: Record<Language, HandlebarsTemplateDelegate>;
+  subject: Record<Language, HandlebarsTemplateDelegate>;
+}
+
+const other = (lang: Language): Language => (lang === 'sv' ? 'en' : 'sv');
+
+/** `{{name}}` → `{{sv.name}}`, `{{#if name}}` → `{{#if sv.name}}`. */
+function bind(text: string, lang: Language): string {
+  return text.replace(/\{\{(#if\s+)?(\w+)\s*\}\}/g, (_, cond: string | undefined, name: string) => `{{${cond ?? ''}${lang}.${name}}}`);
+}
+
+function paragraphs(copy: Copy, lang: Language, wrap: (text: string) => string): string {
+  return copy.paragraphs
+    .map((p) => (typeof p === 'string' ? wrap(bind(p, lang)) : `{{#if ${lang}.${p.if}}}${wrap(bind(p.text, lang))}{{/if}}`))
+    .join('');
+}
+
+/** Subjects and text are plain text: nothing in them is HTML, so Handlebars must not escape. */
+const plain = (source: string) => Handlebars.compile(source, { noEscape: true, strict: false });
+
+export class EmailRenderer {
+  private constructor(
+    private readonly compiled: Map<EmailKind, Compiled>,
+    private readonly sources: { layout: string; part: string; copies: Map<EmailKind, KindCopy> },
+  ) {}
+
+  static async load(templatesDir: string = DEFAULT_DIR): Promise<EmailRenderer> {
+    const read = (file: string) => fs.readFileSync(path.join(templatesDir, file), 'utf8');
+    const sources = { layout: read('layout.mjml'), part: read('part.mjml'), copies: new Map<EmailKind, KindCopy>() };
+    const compiled = new Map<EmailKind, Compiled>();
+    for (const kind of EMAIL_KINDS) {
+      const copy = JSON.parse(read(`copy/${kind}.json`)) as KindCopy;
+      sources.copies.set(kind, copy);
+      const html = {} as Record<Language, HandlebarsTemplateDelegate>;
+      for (const first of LANGUAGES) html[first] = Handlebars.compile(await compileMjml(mjmlSource(sources.layout, sources.part, copy, first), kind));
+      compiled.set(kind, {
+        html,
+        text: { sv: plain(textSource(copy, 'sv')), en: plain(textSource(copy, 'en')) },
+        subject: { sv: plain(bind(copy.sv.subject, 'sv')), en: plain(bind(copy.en.subject, 'en')) },
+      });
+    }
+    return new EmailRenderer(compiled, sources);
+  }
+
+  render(model: EmailModel): RenderedEmail {
+    const c = this.compiled.get(model.kind);
+    if (!c) throw new Error(`no template for email kind "${model.kind}"`);
+    return this.fill(model, c.html[model.language], c);
+  }
+
+  /** The slow path (MJML compiled for this one email), kept only so the benchmark can compare. */
+  async renderCompilingMjml(model: EmailModel): Promise<RenderedEmail> {
+    const c = this.compiled.get(model.kind)!;
+    const source = mjmlSource(this.sources.layout, this.sources.part, this.sources.copies.get(model.kind)!, model.language);
+    return this.fill(model, Handlebars.compile(await compileMjml(source, model.kind)), c);
+  }
+
+  private fill(model: EmailModel, html: HandlebarsTemplateDelegate, c: Compiled): RenderedEmail {
+    const first = model.language;
+    const second = other(first);
+    const views = { sv: languageView(model, 'sv'), en: languageView(model, 'en') };
+    const subject = headerSafe(`${c.subject[first](views)} / ${c.subject[second](views)}`);
+    const brand = BRANDS[model.brand];
+    return {
+      subject,
+      html: html({ ...views, subject, brandName: brand.fromName, domain: brand.domain, preview: c.subject[first](views) }),
+      text: c.text[first](views),
+      contentLanguage: `${first}, ${second}`,
+    };
+  }
+}
+
+function mjmlSource(layout: string, part: string, copy: KindCopy, first: Language): string {
+  const section = (lang: Language, cssClass: string) =>
+    part
+      .replaceAll('%%CLASS%%', cssClass)
+      .replaceAll('%%HEADING%%', bind(copy[lang].heading, lang))
+      .replaceAll('%%PARAGRAPHS%%', paragraphs(copy[lang], lang, (t) => `<p style="margin:0 0 12px">${t}</p>`))
+      .replaceAll('%%LANG%%', lang);
+  return layout
+    .replace('%%LANG%%', first)
+    .replace('%%FIRST%%', section(first, 'lang-first'))
+    .replace('%%SECOND%%', section(other(first), 'lang-second lang-divider'));
+}
+
+/** The plain-text alternative: the first language in full, a rule, then the second. */
+function textSource(copy: KindCopy, first: Language): string {
+  const part = (lang: Language) =>
+    [
+      `${bind(copy[lang].heading, lang)}\n\n`,
+      paragraphs(copy[lang], lang, (t) => `${t}\n\n`),
+      `{{${lang}.actionLabel}}: {{${lang}.actionUrl}}\n`,
+    ].join('');
+  return `${part(first)}\n----------------------------------------\n\n${part(other(first))}`;
+}
+
+async function compileMjml(source: string, kind: EmailKind): Promise<string> {
+  const { html, errors } = await mjml2html(source, { validationLevel: 'strict', keepComments: false });
+  if (errors.length > 0) {
+    throw new Error(`template ${kind} is not valid MJML: ${errors.map((e) => e.formattedMessage).join('; ')}`);
+  }
+  return html;
+}
+
+/** A header never takes a line break (or any control character) from data. */
+function headerSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+}

@@ -1,0 +1,82 @@
+/**
+ * Everything a template says that depends on brand, service or language, worked out in code so
+ * the templates stay plain text with placeholders. One view per language.
+ */
+import { BRANDS } from './brands.js';
+import type { EmailModel, Language, ServiceDetails } from './email-model.js';
+
+const PRODUCTS: Record<'administration' | 'bookkeeping-invoicing', Record<Language, string>> = {
+  administration: { sv: 'Visma Administration', en: 'Visma Administration' },
+  'bookkeeping-invoicing': { sv: 'Bokföring & Fakturering', en: 'Bookkeeping & Invoicing' },
+};
+
+const dateFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** `2026-12-06`, the date in Stockholm: unambiguous in both languages. */
+export function formatDate(iso: string | undefined): string | undefined {
+  return iso ? dateFormat.format(new Date(iso)) : undefined;
+}
+
+function serviceName(service: ServiceDetails, model: EmailModel, lang: Language): string {
+  switch (service.code) {
+    case 'payroll':
+      return lang === 'sv' ? 'Digitala tillval till Visma Lön 300/600' : 'Digital add-ons for Visma Lön 300/600';
+    case 'scanner':
+      return BRANDS[model.brand].scanner;
+    case 'digital-invoices':
+      return lang === 'sv' ? 'Digitala fakturor & dokument' : 'Digital invoices & documents';
+  }
+}
+
+function serviceDetail(service: ServiceDetails, model: EmailModel, lang: Language): string {
+  const and = lang === 'sv' ? 'och' : 'and';
+  switch (service.code) {
+    case 'payroll': {
+      const { employee, payslip } = BRANDS[model.brand].payroll;
+      const services = service.scope === 'employee' ? `${employee} ${and} ${payslip}` : payslip;
+      const product = service.payrollProduct === 'lon-300' ? 'Visma Lön 300' : 'Visma Lön 600';
+      return lang === 'sv' ? `${services} för ${product}` : `${services} for ${product}`;
+    }
+    case 'scanner':
+      return lang === 'sv' ? `kopplad till ${PRODUCTS[service.agencyProduct].sv}` : `connected to ${PRODUCTS[service.agencyProduct].en}`;
+    case 'digital-invoices': {
+      const product = PRODUCTS[service.customerProduct][lang];
+      const recipient = lang === 'sv'
+        ? service.paymentRecipient === 'agency' ? 'byrån' : 'kunden'
+        : service.paymentRecipient === 'agency' ? 'the agency' : 'the customer';
+      return lang === 'sv' ? `i ${product}, med ${recipient} som betalningsmottagare` : `in ${product}, with ${recipient} as payment recipient`;
+    }
+  }
+}
+
+export type LanguageView = Record<string, string | number | boolean | undefined>;
+
+export function languageView(model: EmailModel, lang: Language): LanguageView {
+  const brand = BRANDS[model.brand];
+  const portalName = brand.portal[lang];
+  const activation = model.activationUrl;
+  return {
+    recipientName: model.to.name,
+    customerName: model.customerName,
+    customerOrgNumber: model.customerOrgNumber,
+    agencyName: model.agencyName,
+    invitedByName: model.invitedByName,
+    serviceName: serviceName(model.service, model, lang),
+    serviceDetail: serviceDetail(model.service, model, lang),
+    portalName,
+    domain: brand.domain,
+    practiceSoftware: brand.practiceSoftware[lang],
+    actionUrl: activation ?? brand.portalUrl,
+    actionLabel: activation
+      ? lang === 'sv' ? 'Aktivera ditt konto' : 'Activate your account'
+      : lang === 'sv' ? `Logga in i ${portalName}` : `Log in to ${portalName}`,
+    linkHelp: lang === 'sv' ? 'Fungerar inte knappen? Öppna:' : 'Button not working? Open:',
+    hasActivation: !!activation,
+    invitationExpiresOn: formatDate(model.invitationExpiresAt),
+    activationExpiresOn: formatDate(model.activationExpiresAt),
+    reminderNumber: model.reminderNumber,
+    approvedByName: model.approvedByName,
+    endedByText: model.endedBy && (lang === 'sv' ? (model.endedBy === 'agency' ? 'byrån' : 'kunden') : model.endedBy === 'agency' ? 'the agency' : 'the customer'),
+    endReason: model.endReason,
+  };
+}
