@@ -113,10 +113,11 @@ export async function migrate(db: Database): Promise<void> {
   });
 }
 
-/** sqlite3's run() takes one statement; our migrations have no semicolons inside statements. */
+/** sqlite3's run() takes one statement; our migrations have no semicolons inside statements (comments aside). */
 function splitStatements(script: string): string[] {
   return script
+    .replace(/--[^\n]*/g, '')
     .split(';')
-    .map((s) => s.replace(/--[^\n]*/g, '').trim())
+    .map((s) => s.trim())
     .filter(Boolean);
 }

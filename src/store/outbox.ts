@@ -21,11 +21,15 @@ export interface OutboxRow extends OutboxEntry {
   createdAt: number;
 }
 
+/**
+ * A new row is due at once (next_attempt_at 0), whatever the clock of whoever wrote it: a
+ * reminder pass run by support `--at` a later time must not hold its emails back until then.
+ */
 export async function addToOutbox(sql: Sql, entry: OutboxEntry, now: number): Promise<void> {
   await sql.run(
     `INSERT OR IGNORE INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [entry.id, entry.channel, entry.topic, entry.collaborationId, JSON.stringify(entry.payload), now, now],
+     VALUES (?, ?, ?, ?, ?, 0, ?)`,
+    [entry.id, entry.channel, entry.topic, entry.collaborationId, JSON.stringify(entry.payload), now],
   );
 }
 
