@@ -41,6 +41,11 @@ export function smtpMailer(smtpUrl: string): Mailer {
   // Pooled connections: about 800 messages/s to a local server where one connection does far fewer.
   if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
   if (!url.searchParams.has('maxConnections')) url.searchParams.set('maxConnections', '5');
+  // nodemailer waits minutes by default; a hung server must fail a delivery well within the
+  // outbox lease (15 s) so that it is retried, not sent twice by two workers.
+  for (const [option, ms] of [['connectionTimeout', '5000'], ['greetingTimeout', '5000'], ['socketTimeout', '10000']]) {
+    if (!url.searchParams.has(option!)) url.searchParams.set(option!, ms!);
+  }
   const transport = nodemailer.createTransport(url.toString());
   return {
     async send(mail) {

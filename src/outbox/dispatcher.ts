@@ -35,6 +35,13 @@ export interface DispatcherDeps {
   pollMs?: number;
 }
 
+/**
+ * How long a worker owns the rows it took. After a crash, another worker (or the restarted one)
+ * takes them over once this has passed, so it bounds recovery time. A batch normally takes well
+ * under a second; the mailer's timeouts keep a hung server from holding a batch past it.
+ */
+const LEASE_MS = 15_000;
+
 type Result = { seq: number; ok: true } | { seq: number; ok: false; error: Error; permanent: boolean };
 
 export class OutboxDispatcher {
@@ -66,7 +73,7 @@ export class OutboxDispatcher {
   /** One pass: deliver what is due now. Returns how many rows it handled. */
   async deliverDue(): Promise<number> {
     const now = this.deps.clock().getTime();
-    const rows = await this.deps.db.transaction((sql) => leaseDue(sql, now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? 60_000));
+    const rows = await this.deps.db.transaction((sql) => leaseDue(sql, now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? LEASE_MS));
     if (rows.length === 0) return 0;
     const results = await Promise.all(rows.map((row) => this.deliver(row)));
     await this.record(rows, results);

@@ -33,7 +33,7 @@ function activation(i: number) {
 }
 
 describe('SIGKILL under load', () => {
-  it('loses nothing and bounds duplicates', async () => {
+  it('loses nothing and bounds duplicates', { timeout: 240_000 }, async () => {
     const env = workerEnv(h.config);
     const first = await spawnWorker(env);
     const connection = await amqp.connect(h.vhost.url);
