@@ -184,3 +184,23 @@ describe('invalid messages', () => {
     expect(h.smtp.received[0]!.envelopeTo).toEqual(['orjan@akeri-ostlund.example']);
   });
 });
+
+describe('hostile values from a message, through the real SMTP server', () => {
+  it('shows a customer named <b>X</b> as text and lets no name add a header', async () => {
+    const event = fixtureJson('activated-scanner-has-account.json');
+    event.id = 'hostile-1';
+    event.data.customer.name = '<b>X</b>';
+    event.data.customer.contact.lastName = 'Wilson\r\nBcc: evil@attacker.example';
+    event.data.agency.name = 'Byrå\nX-Injected: yes';
+    await h.publish(event);
+    const [mail] = await h.smtp.waitForCount(1);
+    expect(mail!.envelopeTo).toEqual(['sam@fjallbyggarna.example']);
+    expect(mail!.parsed.headers.has('bcc')).toBe(false);
+    expect(mail!.parsed.headers.has('x-injected')).toBe(false);
+    expect(mail!.raw).not.toMatch(/^Bcc:/im);
+    expect(mail!.parsed.subject).not.toMatch(/[\r\n]/);
+    expect(mail!.parsed.html).toContain('&lt;b&gt;X&lt;/b&gt;');
+    expect(mail!.parsed.html).not.toContain('<b>X</b>');
+    expect(mail!.parsed.text).toContain('<b>X</b>');
+  });
+});
