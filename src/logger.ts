@@ -2,14 +2,39 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-/** JSON lines on stdout; `LOG_LEVEL` decides how much. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'collab-worker' }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * JSON lines on stdout; `LOG_LEVEL` decides how much. Email addresses and activation tokens
+ * never appear in full: every field and message is masked on the way out, wherever the value
+ * came from (an SMTP error quoting a recipient, a URL in an exception).
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'collab-worker' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { log: (object) => maskDeep(object) as Record<string, unknown> },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? maskSecrets(a) : a)) as Parameters<typeof method>);
+      },
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
-/** `karin.berg@kaffekoppen.example` → `k***@kaffekoppen.example`: enough to tell people apart in a log, not enough to mail them. */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  if (at <= 0) return '***';
-  return `${email[0]}***${email.slice(at)}`;
+const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+const TOKEN = /(token=)[^&\s"']+/gi;
+
+/** `karin.berg@kaffekoppen.example` → `k***@kaffekoppen.example`: enough to tell people apart, not to mail them. */
+export function maskSecrets(text: string): string {
+  return text.replace(EMAIL, '$1***@$2').replace(TOKEN, '$1***');
+}
+
+function maskDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskSecrets(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  // pino formats the log object before its serializers see errors: serialize them here.
+  if (value instanceof Error) return maskDeep(pino.stdSerializers.err(value), depth + 1);
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, depth + 1)]));
 }

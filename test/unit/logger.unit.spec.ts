@@ -1,0 +1,35 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, maskSecrets } from '../../src/logger.js';
+
+describe('log masking', () => {
+  it('masks email addresses and activation tokens in text', () => {
+    expect(maskSecrets('550 <karin.berg@kaffekoppen.example> no such user')).toBe('550 <k***@kaffekoppen.example> no such user');
+    expect(maskSecrets('https://spiris.se/activate?token=abc-DEF_123&x=1')).toBe('https://spiris.se/activate?token=***&x=1');
+  });
+
+  it('masks them in every field, message and error of a log line', () => {
+    const lines: string[] = [];
+    const memory = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
+    const log = createLogger('info', memory);
+    log.warn(
+      { to: 'sam@fjallbyggarna.example', nested: { url: 'https://x.se/activate?token=SECRET' }, err: new Error('rcpt orjan@akeri.example refused') },
+      'mail to erik@siffror.example failed',
+    );
+    const line = lines.join('');
+    expect(line).not.toMatch(/sam@|erik@|orjan@|SECRET/);
+    expect(line).toContain('s***@fjallbyggarna.example');
+    expect(line).toContain('e***@siffror.example');
+    expect(line).toContain('o***@akeri.example');
+    expect(JSON.parse(line)).toMatchObject({ level: 40, service: 'collab-worker' });
+  });
+
+  it('honours the level', () => {
+    const lines: string[] = [];
+    const memory = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
+    const log = createLogger('warn', memory);
+    log.info('hidden');
+    log.warn('shown');
+    expect(lines).toHaveLength(1);
+  });
+});
