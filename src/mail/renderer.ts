@@ -13,8 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mjml2html from 'mjml';
 import Handlebars from 'handlebars';
+type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import { BRANDS } from './brands.js';
-import { languageView } from './view-model.js';
+import { languageViews } from './view-model.js';
 import type { EmailKind, EmailModel, Language, RenderedEmail } from './email-model.js';
 
 export const EMAIL_KINDS: EmailKind[] = ['invitation', 'admin-welcome', 'reminder', 'collaboration-approved', 'invitation-expired', 'collaboration-ended'];
@@ -29,10 +30,16 @@ interface Copy {
 }
 type KindCopy = Record<Language, Copy>;
 
+/** Per first language: one fill each for the HTML, the text and the subject of an email. */
 interface Compiled {
   html: Record<Language, HandlebarsTemplateDelegate>;
   text: Record<Language, HandlebarsTemplateDelegate>;
   subject: Record<Language, HandlebarsTemplateDelegate>;
+}
+
+/** `<first-language subject> / <second-language subject>`. */
+function subjectSource(copy: KindCopy, first: Language): string {
+  return `${bind(copy[first].subject, first)} / ${bind(copy[other(first)].subject, other(first))}`;
 }
 
 const other = (lang: Language): Language => (lang === 'sv' ? 'en' : 'sv');
@@ -48,8 +55,14 @@ function paragraphs(copy: Copy, lang: Language, wrap: (text: string) => string):
     .join('');
 }
 
+/**
+ * Templates use no helpers but `if`: telling Handlebars so turns every `{{sv.name}}` into a
+ * plain property read instead of a helper lookup, which roughly halves the time of a fill.
+ */
+const FAST: CompileOptions = { knownHelpersOnly: true, knownHelpers: { if: true }, data: false };
+const html = (source: string) => Handlebars.compile(source, FAST);
 /** Subjects and text are plain text: nothing in them is HTML, so Handlebars must not escape. */
-const plain = (source: string) => Handlebars.compile(source, { noEscape: true, strict: false });
+const plain = (source: string) => Handlebars.compile(source, { ...FAST, noEscape: true });
 
 export class EmailRenderer {
   private constructor(
@@ -64,12 +77,12 @@ export class EmailRenderer {
     for (const kind of EMAIL_KINDS) {
       const copy = JSON.parse(read(`copy/${kind}.json`)) as KindCopy;
       sources.copies.set(kind, copy);
-      const html = {} as Record<Language, HandlebarsTemplateDelegate>;
-      for (const first of LANGUAGES) html[first] = Handlebars.compile(await compileMjml(mjmlSource(sources.layout, sources.part, copy, first), kind));
+      const htmlTemplates = {} as Record<Language, HandlebarsTemplateDelegate>;
+      for (const first of LANGUAGES) htmlTemplates[first] = html(await compileMjml(mjmlSource(sources.layout, sources.part, copy, first), kind));
       compiled.set(kind, {
-        html,
+        html: htmlTemplates,
         text: { sv: plain(textSource(copy, 'sv')), en: plain(textSource(copy, 'en')) },
-        subject: { sv: plain(bind(copy.sv.subject, 'sv')), en: plain(bind(copy.en.subject, 'en')) },
+        subject: { sv: plain(subjectSource(copy, 'sv')), en: plain(subjectSource(copy, 'en')) },
       });
     }
     return new EmailRenderer(compiled, sources);
@@ -85,20 +98,18 @@ export class EmailRenderer {
   async renderCompilingMjml(model: EmailModel): Promise<RenderedEmail> {
     const c = this.compiled.get(model.kind)!;
     const source = mjmlSource(this.sources.layout, this.sources.part, this.sources.copies.get(model.kind)!, model.language);
-    return this.fill(model, Handlebars.compile(await compileMjml(source, model.kind)), c);
+    return this.fill(model, html(await compileMjml(source, model.kind)), c);
   }
 
   private fill(model: EmailModel, html: HandlebarsTemplateDelegate, c: Compiled): RenderedEmail {
     const first = model.language;
-    const second = other(first);
-    const views = { sv: languageView(model, 'sv'), en: languageView(model, 'en') };
-    const subject = headerSafe(`${c.subject[first](views)} / ${c.subject[second](views)}`);
+    const views = languageViews(model);
     const brand = BRANDS[model.brand];
     return {
-      subject,
-      html: html({ ...views, subject, brandName: brand.fromName, domain: brand.domain, preview: c.subject[first](views) }),
+      subject: headerSafe(c.subject[first](views)),
+      html: html({ sv: views.sv, en: views.en, brandName: brand.fromName, domain: brand.domain }),
       text: c.text[first](views),
-      contentLanguage: `${first}, ${second}`,
+      contentLanguage: `${first}, ${other(first)}`,
     };
   }
 }
@@ -112,6 +123,8 @@ function mjmlSource(layout: string, part: string, copy: KindCopy, first: Languag
       .replaceAll('%%LANG%%', lang);
   return layout
     .replace('%%LANG%%', first)
+    .replace('%%TITLE%%', subjectSource(copy, first))
+    .replace('%%PREVIEW%%', bind(copy[first].heading, first))
     .replace('%%FIRST%%', section(first, 'lang-first'))
     .replace('%%SECOND%%', section(other(first), 'lang-second lang-divider'));
 }

@@ -12,9 +12,23 @@ const PRODUCTS: Record<'administration' | 'bookkeeping-invoicing', Record<Langua
 
 const dateFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' });
 
-/** `2026-12-06`, the date in Stockholm: unambiguous in both languages. */
+const HOUR_MS = 3_600_000;
+const datesByHour = new Map<number, string>();
+
+/**
+ * `2026-12-06`, the date in Stockholm: unambiguous in both languages. Intl is the slowest step
+ * of a render, and Stockholm's date only changes on the hour, so each hour is formatted once.
+ */
 export function formatDate(iso: string | undefined): string | undefined {
-  return iso ? dateFormat.format(new Date(iso)) : undefined;
+  if (!iso) return undefined;
+  const hour = Math.floor(Date.parse(iso) / HOUR_MS);
+  let date = datesByHour.get(hour);
+  if (date === undefined) {
+    if (datesByHour.size > 10_000) datesByHour.clear();
+    date = dateFormat.format(new Date(hour * HOUR_MS));
+    datesByHour.set(hour, date);
+  }
+  return date;
 }
 
 function serviceName(service: ServiceDetails, model: EmailModel, lang: Language): string {
@@ -51,10 +65,21 @@ function serviceDetail(service: ServiceDetails, model: EmailModel, lang: Languag
 
 export type LanguageView = Record<string, string | number | boolean | undefined>;
 
-export function languageView(model: EmailModel, lang: Language): LanguageView {
+/**
+ * Both languages' views. Names and dates, the same in both, are worked out once; each view is
+ * one object literal of a fixed shape, which keeps the template fill's property reads fast.
+ */
+export function languageViews(model: EmailModel): Record<Language, LanguageView> {
+  const invitationExpiresOn = formatDate(model.invitationExpiresAt);
+  const activationExpiresOn = formatDate(model.activationExpiresAt);
+  return { sv: view(model, 'sv', invitationExpiresOn, activationExpiresOn), en: view(model, 'en', invitationExpiresOn, activationExpiresOn) };
+}
+
+function view(model: EmailModel, lang: Language, invitationExpiresOn: string | undefined, activationExpiresOn: string | undefined): LanguageView {
   const brand = BRANDS[model.brand];
   const portalName = brand.portal[lang];
   const activation = model.activationUrl;
+  const sv = lang === 'sv';
   return {
     recipientName: model.to.name,
     customerName: model.customerName,
@@ -68,15 +93,15 @@ export function languageView(model: EmailModel, lang: Language): LanguageView {
     practiceSoftware: brand.practiceSoftware[lang],
     actionUrl: activation ?? brand.portalUrl,
     actionLabel: activation
-      ? lang === 'sv' ? 'Aktivera ditt konto' : 'Activate your account'
-      : lang === 'sv' ? `Logga in i ${portalName}` : `Log in to ${portalName}`,
-    linkHelp: lang === 'sv' ? 'Fungerar inte knappen? Öppna:' : 'Button not working? Open:',
+      ? sv ? 'Aktivera ditt konto' : 'Activate your account'
+      : sv ? `Logga in i ${portalName}` : `Log in to ${portalName}`,
+    linkHelp: sv ? 'Fungerar inte knappen? Öppna:' : 'Button not working? Open:',
     hasActivation: !!activation,
-    invitationExpiresOn: formatDate(model.invitationExpiresAt),
-    activationExpiresOn: formatDate(model.activationExpiresAt),
+    invitationExpiresOn,
+    activationExpiresOn,
     reminderNumber: model.reminderNumber,
     approvedByName: model.approvedByName,
-    endedByText: model.endedBy && (lang === 'sv' ? (model.endedBy === 'agency' ? 'byrån' : 'kunden') : model.endedBy === 'agency' ? 'the agency' : 'the customer'),
+    endedByText: model.endedBy && (sv ? (model.endedBy === 'agency' ? 'byrån' : 'kunden') : model.endedBy === 'agency' ? 'the agency' : 'the customer'),
     endReason: model.endReason,
   };
 }

@@ -12,6 +12,7 @@ import { Database } from '../../src/store/database.js';
 import { createVhost, type TestVhost } from './rabbit.js';
 import { TestSmtpServer } from './smtp.js';
 import { MessageCapture } from './capture.js';
+import { killLeftoverWorkers } from './worker-process.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
@@ -93,12 +94,14 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
       }
     },
     async close() {
+      const leftovers = killLeftoverWorkers();
       await harness.stopWorker();
       await publisherConnection?.close().catch(() => undefined);
       await capture.stop().catch(() => undefined);
       await smtp.stop();
       vhost.delete();
       fs.rmSync(dir, { recursive: true, force: true });
+      if (leftovers > 0) throw new Error(`the test left ${leftovers} worker process(es) running`);
     },
   };
   return harness;

@@ -29,6 +29,18 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): R
   };
 }
 
+/** Worker processes still running; a test that ends (or times out) with one alive must not leak it. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+/** Kills what a test left running and says how many there were. */
+export function killLeftoverWorkers(): number {
+  const leftovers = [...running];
+  for (const child of leftovers) child.kill('SIGKILL');
+  running.clear();
+  return leftovers.length;
+}
+
 export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -48,7 +60,13 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   await waitFor(() => httpPort > 0 || child.exitCode !== null, 'the worker process to start', 30_000);
   if (!httpPort) throw new Error(`worker process exited at start:\n${logs.join('\n')}`);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 'the worker process to be ready', 30_000);
