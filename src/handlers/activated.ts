@@ -17,13 +17,10 @@ import { deriveToken, hashToken, newNonce } from '../admin/activation-token.js';
 
 export async function handleActivated(event: ActivatedEvent, ctx: HandlerContext): Promise<Outcome> {
   const a = event.data;
-  const existing = await findCollaboration(ctx.sql, a.collaborationId);
-  if (existing) return skip(`collaboration ${a.collaborationId} is already known (state ${existing.state})`);
-
   const now = ctx.now.getTime();
   const isNew = a.customer.relation === 'new';
   const expiresAt = expiryFor(now, ctx.policy);
-  await insertCollaboration(ctx.sql, {
+  const inserted = await insertCollaboration(ctx.sql, {
     id: a.collaborationId,
     state: 'pending',
     invitationKind: isNew ? 'admin-welcome' : 'invitation',
@@ -32,6 +29,11 @@ export async function handleActivated(event: ActivatedEvent, ctx: HandlerContext
     expiresAt,
     nextDueAt: nextDueAt({ invitedAt: now, expiresAt, remindersSent: 0 }, ctx.policy),
   });
+  if (!inserted) {
+    // The same collaboration activated again under another event id: one collaboration, one admin.
+    const existing = await findCollaboration(ctx.sql, a.collaborationId);
+    return skip(`collaboration ${a.collaborationId} is already known (state ${existing?.state})`);
+  }
 
   const effects = new Effects(ctx.sql, ctx.now, event);
   const invitationExpiresAt = new Date(expiresAt).toISOString();

@@ -8,7 +8,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
 import type { Topology } from '../broker/topology.js';
 import type { Database, TransactionSql } from '../store/database.js';
-import { isHandled, markHandled } from '../store/inbox.js';
+import { markHandled } from '../store/inbox.js';
 import { recordFailure } from '../store/failed-messages.js';
 import { parseIncoming } from '../messages/schemas.js';
 import { handle } from '../handlers/index.js';
@@ -135,15 +135,14 @@ export class EventConsumer {
       return { action: 'ack', outcome: 'failed' };
     }
     const event = parsed.event;
-    if (await isHandled(sql, event.source, event.id)) return { action: 'ack', outcome: 'duplicate' };
-
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
-    let outcome: Outcome;
+    let outcome: Outcome | 'duplicate';
     try {
       outcome = await sql.savepoint(async () => {
+        if (!(await markHandled(sql, event.source, event.id, event.type, now.getTime()))) return 'duplicate' as const;
         const result = await handle(event, { ...this.deps.handlerSettings, sql, now, log: this.deps.log });
+        // Rolling back the savepoint also takes back the inbox mark: the event is not handled.
         if (result.kind === 'retry' || result.kind === 'fail') throw new RollbackOutcome(result);
-        await markHandled(sql, event.source, event.id, event.type, now.getTime());
         return result;
       });
     } catch (err) {
@@ -156,6 +155,7 @@ export class EventConsumer {
       }
     }
 
+    if (outcome === 'duplicate') return { action: 'ack', outcome: 'duplicate' };
     if (outcome.kind === 'done') return { action: 'ack', outcome: 'acked' };
     if (outcome.kind === 'skip') {
       this.deps.log.info({ eventId: event.id, collaborationId: hint.collaborationId, reason: outcome.reason }, 'event skipped');

@@ -50,16 +50,19 @@ export async function findCollaboration(sql: Sql, id: string): Promise<Collabora
   return row && fromRow(row);
 }
 
-export async function insertCollaboration(sql: Sql, c: Omit<Collaboration, 'approvedAt' | 'endedAt' | 'remindersSent'>): Promise<void> {
-  await sql.run(
+/** Stores a new collaboration; false when one with this id exists already (nothing is changed then). */
+export async function insertCollaboration(sql: Sql, c: Omit<Collaboration, 'approvedAt' | 'endedAt' | 'remindersSent'>): Promise<boolean> {
+  const { changes } = await sql.run(
     `INSERT INTO collaborations (id, state, brand, relation, service_code, invitation_kind, activation,
        invited_at, expires_at, next_due_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO NOTHING`,
     [
       c.id, c.state, c.activation.brand, c.activation.customer.relation, c.activation.service.code, c.invitationKind,
       JSON.stringify(c.activation), c.invitedAt, c.expiresAt, c.nextDueAt, c.invitedAt,
     ],
   );
+  return changes === 1;
 }
 
 /**

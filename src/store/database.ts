@@ -27,6 +27,8 @@ export interface TransactionSql extends Sql {
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   private savepoints = 0;
+  /** Prepared once, run many times: parsing a statement costs more than running it. */
+  private readonly statements = new Map<string, sqlite3.Statement>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -78,7 +80,20 @@ export class Database {
   }
 
   close(): Promise<void> {
-    return this.enqueue(() => new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve()))));
+    return this.enqueue(async () => {
+      for (const statement of this.statements.values()) await new Promise((resolve) => statement.finalize(() => resolve(undefined)));
+      this.statements.clear();
+      await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+    });
+  }
+
+  private statement(sql: string): sqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private transactionSql(): TransactionSql {
@@ -108,20 +123,34 @@ export class Database {
     return result;
   }
 
+  // Statements with parameters are prepared once and kept; the few without (BEGIN, SAVEPOINT
+  // names, PRAGMAs) run directly.
   private rawRun(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
-      this.db.run(sql, params, function (err) {
+      const done = function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
-      });
+      };
+      if (params.length === 0) this.db.run(sql, done);
+      else this.statement(sql).run(params, done);
     });
   }
 
   private rawGet<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null, row: unknown) => (err ? reject(err) : resolve(row as T | undefined));
+      if (params.length === 0) this.db.get(sql, done);
+      // A prepared get() stops after the first row and leaves its statement open, which blocks
+      // COMMIT ("SQL statements in progress"); all() runs it to the end.
+      else this.statement(sql).all(params, (err: Error | null, rows: unknown[]) => done(err, rows?.[0]));
+    });
   }
 
   private rawAll<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve(rows as T[]));
+      if (params.length === 0) this.db.all(sql, done);
+      else this.statement(sql).all(params, done);
+    });
   }
 }
