@@ -5,15 +5,14 @@
  */
 import type { ApprovedEvent } from '../messages/incoming.js';
 import type { HandlerContext } from './context.js';
-import { Effects } from './effects.js';
 import { done, retry, skip, type Outcome } from './outcome.js';
-import { findCollaboration, transition } from '../store/collaborations.js';
 import { agencyEmail } from '../domain/email-models.js';
 import { commandsOnApproval } from '../domain/sync-commands.js';
 
-export async function handleApproved(event: ApprovedEvent, ctx: HandlerContext): Promise<Outcome> {
+export function handleApproved(event: ApprovedEvent, ctx: HandlerContext): Outcome {
   const { collaborationId, approvedBy } = event.data;
-  const collaboration = await findCollaboration(ctx.sql, collaborationId);
+  const { state } = ctx;
+  const collaboration = state.collaboration(collaborationId);
   if (!collaboration) return retry(`collaboration ${collaborationId} is not known yet (approval before activation?)`);
   if (collaboration.state === 'active') return skip(`collaboration ${collaborationId} is already active`);
   if (collaboration.state === 'ended') return skip(`collaboration ${collaborationId} has ended; approval ignored`);
@@ -22,12 +21,9 @@ export async function handleApproved(event: ApprovedEvent, ctx: HandlerContext):
     ctx.log.info({ collaborationId, event: 'late-approval' }, 'approval of an expired invitation activates the collaboration');
   }
 
-  if (!(await transition(ctx.sql, collaborationId, ['pending', 'expired'], 'active', ctx.now.getTime()))) {
-    return retry(`collaboration ${collaborationId} changed while being approved`);
-  }
+  state.saveCollaboration({ ...collaboration, state: 'active', approvedAt: ctx.now.getTime(), nextDueAt: null });
   const a = collaboration.activation;
-  const effects = new Effects(ctx.sql, ctx.now, event);
-  for (const command of commandsOnApproval(a)) await effects.command(command.type, command.data);
-  await effects.email(agencyEmail('collaboration-approved', a, { approvedByName: approvedBy.name }));
+  for (const command of commandsOnApproval(a)) state.effects.command(command.type, command.data);
+  state.effects.email(agencyEmail('collaboration-approved', a, { approvedByName: approvedBy.name }));
   return done;
 }

@@ -1,10 +1,9 @@
 /**
- * Writes a handler's effects to the outbox, inside the handler's transaction. Ids are derived
- * from the cause (the event being handled, or the reminder), so redoing the same work writes
- * the same rows, and the outbox keeps the first.
+ * Collects a handler's effects as outbox rows; whoever commits the handler's state writes them
+ * in the same transaction. Ids are derived from the cause (the event being handled, or the
+ * reminder), so redoing the same work gives the same rows, and the outbox keeps the first.
  */
-import type { TransactionSql } from '../store/database.js';
-import { addToOutbox } from '../store/outbox.js';
+import type { OutboxEntry } from '../store/outbox.js';
 import { deterministicId } from '../messages/ids.js';
 import { envelope } from '../messages/cloudevent.js';
 import { assertValidOutgoing } from '../messages/schemas.js';
@@ -35,31 +34,33 @@ export interface EmailPayload {
 export type MessageData = { collaborationId: string } & Record<string, unknown>;
 
 export class Effects {
+  /** The rows, in the order the effects were asked for. */
+  readonly entries: OutboxEntry[] = [];
+
   constructor(
-    private readonly sql: TransactionSql,
     private readonly now: Date,
     private readonly cause: Cause,
   ) {}
 
-  async email(model: EmailModel, activation?: EmailPayload['activation']): Promise<void> {
+  email(model: EmailModel, activation?: EmailPayload['activation']): void {
     const id = deterministicId('email', model.kind, model.collaborationId, model.to.email, this.cause.source, this.cause.id);
     const payload: EmailPayload = activation ? { model, activation } : { model };
-    await addToOutbox(this.sql, { id, channel: 'email', topic: model.kind, collaborationId: model.collaborationId, payload }, this.now.getTime());
+    this.entries.push({ id, channel: 'email', topic: model.kind, collaborationId: model.collaborationId, payload });
   }
 
-  command(type: string, data: MessageData): Promise<void> {
-    return this.publish(COMMANDS_EXCHANGE, type, data, true);
+  command(type: string, data: MessageData): void {
+    this.publish(COMMANDS_EXCHANGE, type, data, true);
   }
 
-  event(type: string, data: MessageData): Promise<void> {
+  event(type: string, data: MessageData): void {
     // Events are announcements: nobody listening is not an error.
-    return this.publish(EVENTS_EXCHANGE, type, data, false);
+    this.publish(EVENTS_EXCHANGE, type, data, false);
   }
 
-  private async publish(exchange: string, type: string, data: MessageData, mandatory: boolean): Promise<void> {
+  private publish(exchange: string, type: string, data: MessageData, mandatory: boolean): void {
     assertValidOutgoing(type, data);
     const id = deterministicId(type, data.collaborationId, this.cause.source, this.cause.id);
     const payload: PublishPayload = { exchange, routingKey: type, mandatory, message: envelope(type, id, data, this.now) };
-    await addToOutbox(this.sql, { id, channel: 'amqp', topic: type, collaborationId: data.collaborationId, payload }, this.now.getTime());
+    this.entries.push({ id, channel: 'amqp', topic: type, collaborationId: data.collaborationId, payload });
   }
 }

@@ -6,7 +6,7 @@ import { handleActivated } from './activated.js';
 import { handleApproved } from './approved.js';
 import { handleEnded } from './ended.js';
 
-export function handle(event: IncomingEvent, ctx: HandlerContext): Promise<Outcome> {
+export function handle(event: IncomingEvent, ctx: HandlerContext): Outcome {
   switch (event.type) {
     case 'collaboration.activated':
       return handleActivated(event, ctx);

@@ -1,19 +1,20 @@
 /**
  * Consumes the events queue. Deliveries that arrive together are handled together: one SQLite
- * transaction per batch, one savepoint per message (so one bad message undoes only itself),
- * and acks only after the commit. Then retries are re-published to their delay queue (with
+ * transaction per batch (state read in two queries, written in a few multi-row statements, see
+ * batch-state.ts), and acks only after the commit. Then retries are re-published to their delay queue (with
  * confirms) before their original is acked, so a crash between the two loses nothing.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
 import type { Topology } from '../broker/topology.js';
-import type { Database, TransactionSql } from '../store/database.js';
-import { markHandled } from '../store/inbox.js';
+import type { Database, Sql } from '../store/database.js';
 import { recordFailure } from '../store/failed-messages.js';
 import { parseIncoming } from '../messages/schemas.js';
 import { handle } from '../handlers/index.js';
 import type { Outcome } from '../handlers/outcome.js';
-import type { HandlerContext } from '../handlers/context.js';
+import type { HandlerSettings } from '../handlers/context.js';
+import { BatchState } from './batch-state.js';
+import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, type MessageHint } from './failure.js';
@@ -25,7 +26,7 @@ export interface EventConsumerDeps {
   batchSize: number;
   retryDelaysMs: number[];
   clock: () => Date;
-  handlerSettings: Omit<HandlerContext, 'sql' | 'now' | 'log'>;
+  handlerSettings: HandlerSettings;
   log: Logger;
   metrics: Metrics;
   /** Called after a commit that may have added outbox rows. */
@@ -44,12 +45,6 @@ type Settlement =
   | { action: 'retry'; reason: string }
   /** The database itself failed: let the broker redeliver (its delivery limit bounds this). */
   | { action: 'requeue' };
-
-class RollbackOutcome extends Error {
-  constructor(readonly outcome: Outcome) {
-    super(outcome.kind);
-  }
-}
 
 export class EventConsumer {
   private buffer: Delivery[] = [];
@@ -109,11 +104,14 @@ export class EventConsumer {
   private async processBatch(batch: Delivery[]): Promise<void> {
     const now = this.deps.clock();
     const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined));
+    const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
     let settlements: Settlement[];
     try {
       settlements = await this.deps.db.transaction(async (sql) => {
+        const state = await BatchState.load(sql, events);
         const result: Settlement[] = [];
-        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, batch[i]!, parsed[i]!, now));
+        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, state, batch[i]!, parsed[i]!, now));
+        await state.write(sql, now.getTime());
         return result;
       });
     } catch (err) {
@@ -127,7 +125,7 @@ export class EventConsumer {
     await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!)));
   }
 
-  private async handleOne(sql: TransactionSql, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
+  private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
     const attempt = attemptOf(d.msg);
     if (!parsed.ok) {
       // Bad input is permanent: kept for support with its reason, never retried.
@@ -135,30 +133,12 @@ export class EventConsumer {
       return { action: 'ack', outcome: 'failed' };
     }
     const event = parsed.event;
-    const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
-    let outcome: Outcome | 'duplicate';
-    try {
-      outcome = await sql.savepoint(async () => {
-        if (!(await markHandled(sql, event.source, event.id, event.type, now.getTime()))) return 'duplicate' as const;
-        const result = await handle(event, { ...this.deps.handlerSettings, sql, now, log: this.deps.log });
-        // Rolling back the savepoint also takes back the inbox mark: the event is not handled.
-        if (result.kind === 'retry' || result.kind === 'fail') throw new RollbackOutcome(result);
-        return result;
-      });
-    } catch (err) {
-      if (err instanceof RollbackOutcome) outcome = err.outcome;
-      else {
-        const error = err as Error;
-        // An unexpected error may be passing (a busy database): retry it within the schedule.
-        this.deps.log.warn({ err: error, eventId: event.id }, 'handler threw');
-        outcome = { kind: 'retry', reason: `${error.name}: ${error.message}` };
-      }
-    }
+    if (state.isHandled(event)) return { action: 'ack', outcome: 'duplicate' };
 
-    if (outcome === 'duplicate') return { action: 'ack', outcome: 'duplicate' };
+    const outcome = this.decide(event, state, now);
     if (outcome.kind === 'done') return { action: 'ack', outcome: 'acked' };
     if (outcome.kind === 'skip') {
-      this.deps.log.info({ eventId: event.id, collaborationId: hint.collaborationId, reason: outcome.reason }, 'event skipped');
+      this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, reason: outcome.reason }, 'event skipped');
       return { action: 'ack', outcome: 'skipped' };
     }
     if (outcome.kind === 'retry' && attempt < this.deps.retryDelaysMs.length) return { action: 'retry', reason: outcome.reason };
@@ -166,8 +146,25 @@ export class EventConsumer {
       outcome.kind === 'fail'
         ? ['Rejected', outcome.reason]
         : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
+    const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
     await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
     return { action: 'ack', outcome: 'failed' };
+  }
+
+  /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
+  private decide(event: IncomingEvent, state: BatchState, now: Date): Outcome {
+    const scope = state.scope(event, now);
+    let outcome: Outcome;
+    try {
+      outcome = handle(event, { ...this.deps.handlerSettings, state: scope, now, log: this.deps.log });
+    } catch (err) {
+      const error = err as Error;
+      // An unexpected error may be passing: retry it within the schedule, then keep it as failed.
+      this.deps.log.warn({ err: error, eventId: event.id }, 'handler threw');
+      return { kind: 'retry', reason: `${error.name}: ${error.message}` };
+    }
+    if (outcome.kind === 'done' || outcome.kind === 'skip') state.commit(event, scope);
+    return outcome;
   }
 
   private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>): Promise<void> {

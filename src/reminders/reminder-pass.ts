@@ -4,12 +4,13 @@
  * outbox rows, and the rows' ids derive from (collaboration, reminder number): a second pass,
  * a late or doubled cron tick, or a second worker on the same database sends nothing twice.
  */
-import type { Database, TransactionSql } from '../store/database.js';
+import type { Database, Sql } from '../store/database.js';
 import { claimReminder, findDue, transition, type Collaboration } from '../store/collaborations.js';
 import { expireToken, findAdminByCollaboration } from '../store/customer-admins.js';
 import { reminderTime, nextDueAt, type ReminderPolicy } from '../domain/invitation-schedule.js';
 import { agencyEmail, customerEmail } from '../domain/email-models.js';
 import { Effects } from '../handlers/effects.js';
+import { addToOutbox } from '../store/outbox.js';
 import type { Logger } from '../logger.js';
 
 export const REMINDER_SOURCE = '/collab-worker/reminders';
@@ -36,15 +37,16 @@ export async function runReminderPass(db: Database, policy: ReminderPolicy, now:
   return result;
 }
 
-async function handleDue(sql: TransactionSql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult): Promise<void> {
+async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult): Promise<void> {
   const t = now.getTime();
   const a = c.activation;
   if (t >= c.expiresAt) {
     if (!(await transition(sql, c.id, ['pending'], 'expired', t))) return;
     await expireToken(sql, c.id, t);
-    const effects = new Effects(sql, now, { source: REMINDER_SOURCE, id: `${c.id}:expired` });
-    await effects.email(agencyEmail('invitation-expired', a, { invitationExpiresAt: new Date(c.expiresAt).toISOString() }));
-    await effects.event('collaboration.invitation-expired', { collaborationId: c.id, expiredAt: new Date(c.expiresAt).toISOString() });
+    const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:expired` });
+    effects.email(agencyEmail('invitation-expired', a, { invitationExpiresAt: new Date(c.expiresAt).toISOString() }));
+    effects.event('collaboration.invitation-expired', { collaborationId: c.id, expiredAt: new Date(c.expiresAt).toISOString() });
+    await addToOutbox(sql, effects.entries, t);
     result.expired.push(c.id);
     return;
   }
@@ -56,10 +58,11 @@ async function handleDue(sql: TransactionSql, c: Collaboration, policy: Reminder
   const next = nextDueAt({ ...c, remindersSent: number }, policy);
   if (!(await claimReminder(sql, c.id, c.remindersSent, number, next, t))) return;
 
-  const effects = new Effects(sql, now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` });
+  const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` });
   const admin = c.invitationKind === 'admin-welcome' ? await findAdminByCollaboration(sql, c.id) : undefined;
   const model = customerEmail('reminder', a, { reminderNumber: number, invitationExpiresAt: new Date(c.expiresAt).toISOString() });
-  await effects.email(model, admin && !admin.activatedAt ? { adminId: admin.id, nonce: admin.tokenNonce } : undefined);
-  await effects.event('collaboration.reminder-sent', { collaborationId: c.id, reminderNumber: number });
+  effects.email(model, admin && !admin.activatedAt ? { adminId: admin.id, nonce: admin.tokenNonce } : undefined);
+  effects.event('collaboration.reminder-sent', { collaborationId: c.id, reminderNumber: number });
+  await addToOutbox(sql, effects.entries, t);
   result.reminders.push({ collaborationId: c.id, number });
 }

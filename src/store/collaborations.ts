@@ -1,5 +1,6 @@
 /** SQL of the collaborations table. State changes are conditional: they say which state they expect. */
 import type { Sql } from './database.js';
+import { insertRows } from './bulk.js';
 import type { ActivatedData } from '../messages/incoming.js';
 
 export type CollaborationState = 'pending' | 'active' | 'expired' | 'ended';
@@ -45,24 +46,31 @@ export function fromRow(row: CollaborationRow): Collaboration {
   };
 }
 
-export async function findCollaboration(sql: Sql, id: string): Promise<Collaboration | undefined> {
-  const row = await sql.get<CollaborationRow>('SELECT * FROM collaborations WHERE id = ?', [id]);
-  return row && fromRow(row);
+/** The collaborations with these ids that exist: one query for a whole batch. */
+export async function findCollaborations(sql: Sql, ids: string[]): Promise<Map<string, Collaboration>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql.all<CollaborationRow>(`SELECT * FROM collaborations WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  return new Map(rows.map((r) => [r.id, fromRow(r)]));
 }
 
-/** Stores a new collaboration; false when one with this id exists already (nothing is changed then). */
-export async function insertCollaboration(sql: Sql, c: Omit<Collaboration, 'approvedAt' | 'endedAt' | 'remindersSent'>): Promise<boolean> {
-  const { changes } = await sql.run(
-    `INSERT INTO collaborations (id, state, brand, relation, service_code, invitation_kind, activation,
-       invited_at, expires_at, next_due_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO NOTHING`,
-    [
+/**
+ * Writes these collaborations as they are now, new or changed, in one statement. The caller
+ * read them in the same write transaction, so nothing can have changed in between.
+ */
+export async function saveCollaborations(sql: Sql, collaborations: Collaboration[], now: number): Promise<void> {
+  await insertRows(
+    sql,
+    `INSERT INTO collaborations (id, state, brand, relation, service_code, invitation_kind, activation, invited_at,
+       expires_at, reminders_sent, next_due_at, approved_at, ended_at, updated_at)`,
+    14,
+    collaborations.map((c) => [
       c.id, c.state, c.activation.brand, c.activation.customer.relation, c.activation.service.code, c.invitationKind,
-      JSON.stringify(c.activation), c.invitedAt, c.expiresAt, c.nextDueAt, c.invitedAt,
-    ],
+      JSON.stringify(c.activation), c.invitedAt, c.expiresAt, c.remindersSent, c.nextDueAt, c.approvedAt, c.endedAt, now,
+    ]),
+    `ON CONFLICT (id) DO UPDATE SET state = excluded.state, reminders_sent = excluded.reminders_sent,
+       next_due_at = excluded.next_due_at, approved_at = excluded.approved_at, ended_at = excluded.ended_at,
+       updated_at = excluded.updated_at`,
   );
-  return changes === 1;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** SQL of customer administrators and their single-use activation tokens. */
 import type { Sql } from './database.js';
+import { insertRows } from './bulk.js';
 
 export interface CustomerAdmin {
   id: string;
@@ -15,15 +16,15 @@ export interface CustomerAdmin {
   activatedAt: number | null;
 }
 
-export async function insertCustomerAdmin(sql: Sql, admin: Omit<CustomerAdmin, 'activatedAt'>, now: number): Promise<void> {
-  await sql.run(
+export type NewCustomerAdmin = Omit<CustomerAdmin, 'activatedAt'>;
+
+export async function insertCustomerAdmins(sql: Sql, admins: NewCustomerAdmin[], now: number): Promise<void> {
+  await insertRows(
+    sql,
     `INSERT INTO customer_admins (id, collaboration_id, customer_id, email, first_name, last_name, phone,
-       token_nonce, token_hash, token_expires_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      admin.id, admin.collaborationId, admin.customerId, admin.email, admin.firstName, admin.lastName, admin.phone,
-      admin.tokenNonce, admin.tokenHash, admin.tokenExpiresAt, now,
-    ],
+       token_nonce, token_hash, token_expires_at, created_at)`,
+    11,
+    admins.map((a) => [a.id, a.collaborationId, a.customerId, a.email, a.firstName, a.lastName, a.phone, a.tokenNonce, a.tokenHash, a.tokenExpiresAt, now]),
   );
 }
 

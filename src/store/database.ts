@@ -19,14 +19,8 @@ export interface Sql {
   all<T = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
 }
 
-export interface TransactionSql extends Sql {
-  /** Runs `fn` in a savepoint: if it throws, only its own writes are undone, and the error is rethrown. */
-  savepoint<T>(fn: () => Promise<T>): Promise<T>;
-}
-
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
-  private savepoints = 0;
   /** Prepared once, run many times: parsing a statement costs more than running it. */
   private readonly statements = new Map<string, sqlite3.Statement>();
 
@@ -65,7 +59,7 @@ export class Database {
    * One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two processes
    * never both read and then both try to upgrade (which SQLite answers with SQLITE_BUSY).
    */
-  transaction<T>(fn: (sql: TransactionSql) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.enqueue(async () => {
       await this.rawRun('BEGIN IMMEDIATE');
       try {
@@ -96,24 +90,11 @@ export class Database {
     return statement;
   }
 
-  private transactionSql(): TransactionSql {
+  private transactionSql(): Sql {
     return {
       run: (sql, params = []) => this.rawRun(sql, params),
       get: (sql, params = []) => this.rawGet(sql, params),
       all: (sql, params = []) => this.rawAll(sql, params),
-      savepoint: async (fn) => {
-        const name = `sp${++this.savepoints}`;
-        await this.rawRun(`SAVEPOINT ${name}`);
-        try {
-          const result = await fn();
-          await this.rawRun(`RELEASE ${name}`);
-          return result;
-        } catch (err) {
-          await this.rawRun(`ROLLBACK TO ${name}`);
-          await this.rawRun(`RELEASE ${name}`);
-          throw err;
-        }
-      },
     };
   }
 

@@ -1,14 +1,24 @@
 /** The inbox remembers every handled event by its CloudEvents identity (source + id). */
 import type { Sql } from './database.js';
+import { insertRows } from './bulk.js';
 
-/**
- * Marks the event handled; false when it already was (a redelivery or a second publish). Done
- * first, inside the event's savepoint: if handling is rolled back, so is the mark.
- */
-export async function markHandled(sql: Sql, source: string, id: string, type: string, now: number): Promise<boolean> {
-  const { changes } = await sql.run(
-    'INSERT INTO inbox (source, id, type, handled_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    [source, id, type, now],
+export interface EventKey {
+  source: string;
+  id: string;
+}
+
+export const keyOf = (e: EventKey) => `${e.source}\u001f${e.id}`;
+
+/** Which of these events were handled before: one query for a whole batch. */
+export async function findHandled(sql: Sql, events: EventKey[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const rows = await sql.all<EventKey>(
+    `SELECT source, id FROM inbox WHERE (source, id) IN (VALUES ${events.map(() => '(?, ?)').join(', ')})`,
+    events.flatMap((e) => [e.source, e.id]),
   );
-  return changes === 1;
+  return new Set(rows.map(keyOf));
+}
+
+export async function markHandled(sql: Sql, events: (EventKey & { type: string })[], now: number): Promise<void> {
+  await insertRows(sql, 'INSERT INTO inbox (source, id, type, handled_at)', 4, events.map((e) => [e.source, e.id, e.type, now]));
 }

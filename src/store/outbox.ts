@@ -3,6 +3,7 @@
  * transaction as the state change that caused it.
  */
 import type { Sql } from './database.js';
+import { insertRows } from './bulk.js';
 
 export type OutboxChannel = 'email' | 'amqp';
 
@@ -22,14 +23,17 @@ export interface OutboxRow extends OutboxEntry {
 }
 
 /**
- * A new row is due at once (next_attempt_at 0), whatever the clock of whoever wrote it: a
+ * New rows are due at once (next_attempt_at 0), whatever the clock of whoever wrote them: a
  * reminder pass run by support `--at` a later time must not hold its emails back until then.
+ * Ids are deterministic: writing the same effect again is a no-op.
  */
-export async function addToOutbox(sql: Sql, entry: OutboxEntry, now: number): Promise<void> {
-  await sql.run(
-    `INSERT OR IGNORE INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)
-     VALUES (?, ?, ?, ?, ?, 0, ?)`,
-    [entry.id, entry.channel, entry.topic, entry.collaborationId, JSON.stringify(entry.payload), now],
+export async function addToOutbox(sql: Sql, entries: OutboxEntry[], now: number): Promise<void> {
+  await insertRows(
+    sql,
+    'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)',
+    7,
+    entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now]),
+    'ON CONFLICT (id) DO NOTHING',
   );
 }
 

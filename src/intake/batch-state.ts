@@ -1,0 +1,88 @@
+/**
+ * The state of one batch of events, in memory. It is read from the database in two queries
+ * (the collaborations and inbox marks the batch refers to), handlers change it event by event,
+ * and it is written back in a few multi-row statements, all inside one write transaction.
+ *
+ * Each event works in a scope of its own: a later event of the batch sees what an earlier one
+ * did, but the changes of an event that is retried or refused are simply dropped.
+ */
+import type { Sql } from '../store/database.js';
+import { findCollaborations, saveCollaborations, type Collaboration } from '../store/collaborations.js';
+import { insertCustomerAdmins, type NewCustomerAdmin } from '../store/customer-admins.js';
+import { findHandled, keyOf, markHandled } from '../store/inbox.js';
+import { addToOutbox, type OutboxEntry } from '../store/outbox.js';
+import { Effects } from '../handlers/effects.js';
+import type { HandlerState } from '../handlers/context.js';
+import type { IncomingEvent } from '../messages/incoming.js';
+
+export class BatchState {
+  private readonly changed = new Map<string, Collaboration>();
+  private readonly admins: NewCustomerAdmin[] = [];
+  private readonly outbox: OutboxEntry[] = [];
+  private readonly marks: { source: string; id: string; type: string }[] = [];
+
+  private constructor(
+    private readonly collaborations: Map<string, Collaboration>,
+    private readonly handled: Set<string>,
+  ) {}
+
+  static async load(sql: Sql, events: IncomingEvent[]): Promise<BatchState> {
+    const ids = [...new Set(events.map((e) => e.data.collaborationId))];
+    return new BatchState(await findCollaborations(sql, ids), await findHandled(sql, events));
+  }
+
+  /** Handled before, or earlier in this batch (the same event delivered twice). */
+  isHandled(event: IncomingEvent): boolean {
+    return this.handled.has(keyOf(event));
+  }
+
+  scope(event: IncomingEvent, now: Date): EventScope {
+    return new EventScope(this, new Effects(now, event));
+  }
+
+  /** Keeps what the event did and marks it handled. */
+  commit(event: IncomingEvent, scope: EventScope): void {
+    for (const c of scope.changedCollaborations.values()) {
+      this.collaborations.set(c.id, c);
+      this.changed.set(c.id, c);
+    }
+    this.admins.push(...scope.admins);
+    this.outbox.push(...scope.effects.entries);
+    this.handled.add(keyOf(event));
+    this.marks.push({ source: event.source, id: event.id, type: event.type });
+  }
+
+  lookup(id: string): Collaboration | undefined {
+    return this.collaborations.get(id);
+  }
+
+  async write(sql: Sql, now: number): Promise<void> {
+    if (this.changed.size) await saveCollaborations(sql, [...this.changed.values()], now);
+    if (this.admins.length) await insertCustomerAdmins(sql, this.admins, now);
+    if (this.outbox.length) await addToOutbox(sql, this.outbox, now);
+    if (this.marks.length) await markHandled(sql, this.marks, now);
+  }
+}
+
+/** What one event's handler sees: the batch's state plus its own changes so far. */
+export class EventScope implements HandlerState {
+  readonly changedCollaborations = new Map<string, Collaboration>();
+  readonly admins: NewCustomerAdmin[] = [];
+
+  constructor(
+    private readonly batch: BatchState,
+    readonly effects: Effects,
+  ) {}
+
+  collaboration(id: string): Collaboration | undefined {
+    return this.changedCollaborations.get(id) ?? this.batch.lookup(id);
+  }
+
+  saveCollaboration(collaboration: Collaboration): void {
+    this.changedCollaborations.set(collaboration.id, collaboration);
+  }
+
+  addCustomerAdmin(admin: NewCustomerAdmin): void {
+    this.admins.push(admin);
+  }
+}
