@@ -46,7 +46,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: integer(env, 'HTTP_PORT', 8080, 0),
     logLevel: env.LOG_LEVEL || 'info',
     retryDelaysMs: durations(env, 'RETRY_DELAYS', '5s,30s,2m,10m,1h'),
-    batchSize: integer(env, 'BATCH_SIZE', 100, 1),
+    batchSize: integer(env, 'BATCH_SIZE', 500, 1),
     deliveryLimit: integer(env, 'DELIVERY_LIMIT', 5, 1),
     invitationExpiryDays: number(env, 'INVITATION_EXPIRY_DAYS', 14),
     reminderDays: numbers(env, 'REMINDER_DAYS', '3,7'),

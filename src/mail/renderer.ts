@@ -1,7 +1,8 @@
 /**
  * Renders the bilingual emails. At load, every kind's MJML is compiled to HTML once per language
- * order (Swedish first, English first) and handed to Handlebars; an email is then a template fill
- * of microseconds, never an MJML compile. Handlebars escapes every value in the HTML.
+ * order (Swedish first, English first), in a child process so that mjml never takes memory in
+ * the worker, and handed to Handlebars; an email is then a template fill of microseconds, never
+ * an MJML compile. Handlebars escapes every value in the HTML.
  *
  * A template is the shared layout (templates/layout.mjml) with one part (templates/part.mjml)
  * per language, filled with that kind's words (templates/copy/<kind>.json). In the copy,
@@ -11,12 +12,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mjml2html from 'mjml';
 import Handlebars from 'handlebars';
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import { BRANDS } from './brands.js';
 import { languageViews } from './view-model.js';
 import type { EmailKind, EmailModel, Language, RenderedEmail } from './email-model.js';
+import { compileHere, compileInChildProcess } from './mjml-compiler.js';
 
 export const EMAIL_KINDS: EmailKind[] = ['invitation', 'admin-welcome', 'reminder', 'collaboration-approved', 'invitation-expired', 'collaboration-ended'];
 const LANGUAGES: Language[] = ['sv', 'en'];
@@ -73,14 +74,16 @@ export class EmailRenderer {
   static async load(templatesDir: string = DEFAULT_DIR): Promise<EmailRenderer> {
     const read = (file: string) => fs.readFileSync(path.join(templatesDir, file), 'utf8');
     const sources = { layout: read('layout.mjml'), part: read('part.mjml'), copies: new Map<EmailKind, KindCopy>() };
+    for (const kind of EMAIL_KINDS) sources.copies.set(kind, JSON.parse(read(`copy/${kind}.json`)) as KindCopy);
+    const mjml = EMAIL_KINDS.flatMap((kind) =>
+      LANGUAGES.map((first) => ({ key: `${kind}.${first}`, mjml: mjmlSource(sources.layout, sources.part, sources.copies.get(kind)!, first) })),
+    );
+    const htmlByKey = await compileInChildProcess(mjml);
     const compiled = new Map<EmailKind, Compiled>();
     for (const kind of EMAIL_KINDS) {
-      const copy = JSON.parse(read(`copy/${kind}.json`)) as KindCopy;
-      sources.copies.set(kind, copy);
-      const htmlTemplates = {} as Record<Language, HandlebarsTemplateDelegate>;
-      for (const first of LANGUAGES) htmlTemplates[first] = html(await compileMjml(mjmlSource(sources.layout, sources.part, copy, first), kind));
+      const copy = sources.copies.get(kind)!;
       compiled.set(kind, {
-        html: htmlTemplates,
+        html: { sv: html(htmlByKey.get(`${kind}.sv`)!), en: html(htmlByKey.get(`${kind}.en`)!) },
         text: { sv: plain(textSource(copy, 'sv')), en: plain(textSource(copy, 'en')) },
         subject: { sv: plain(subjectSource(copy, 'sv')), en: plain(subjectSource(copy, 'en')) },
       });
@@ -98,7 +101,7 @@ export class EmailRenderer {
   async renderCompilingMjml(model: EmailModel): Promise<RenderedEmail> {
     const c = this.compiled.get(model.kind)!;
     const source = mjmlSource(this.sources.layout, this.sources.part, this.sources.copies.get(model.kind)!, model.language);
-    return this.fill(model, html(await compileMjml(source, model.kind)), c);
+    return this.fill(model, html(await compileHere({ key: model.kind, mjml: source })), c);
   }
 
   private fill(model: EmailModel, html: HandlebarsTemplateDelegate, c: Compiled): RenderedEmail {
@@ -138,14 +141,6 @@ function textSource(copy: KindCopy, first: Language): string {
       `{{${lang}.actionLabel}}: {{${lang}.actionUrl}}\n`,
     ].join('');
   return `${part(first)}\n----------------------------------------\n\n${part(other(first))}`;
-}
-
-async function compileMjml(source: string, kind: EmailKind): Promise<string> {
-  const { html, errors } = await mjml2html(source, { validationLevel: 'strict', keepComments: false });
-  if (errors.length > 0) {
-    throw new Error(`template ${kind} is not valid MJML: ${errors.map((e) => e.formattedMessage).join('; ')}`);
-  }
-  return html;
 }
 
 /** A header never takes a line break (or any control character) from data. */
