@@ -9,8 +9,6 @@ import { execFile } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
 import { spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { EmailRenderer } from '../src/mail/renderer.js';
-import { exampleModels } from '../src/mail/examples.js';
 import { CountingSmtp, activationEvent, createVhost, percentile, tempDir, until } from './world.js';
 
 const quick = process.argv.includes('--quick');
@@ -137,18 +135,7 @@ function runScript(script: string, args: string[]): Promise<string> {
 }
 
 async function render(): Promise<{ precompiledUs: number; mjmlUs: number }> {
-  const renderer = await EmailRenderer.load();
-  const models = exampleModels();
-  // Steady state, as in a running worker: warm both paths up first.
-  for (let i = 0; i < RENDERS; i++) renderer.render(models[i % models.length]!);
-  for (let i = 0; i < models.length; i++) await renderer.renderCompilingMjml(models[i]!);
-  let start = performance.now();
-  for (let i = 0; i < RENDERS; i++) renderer.render(models[i % models.length]!);
-  const precompiledUs = ((performance.now() - start) * 1000) / RENDERS;
-  start = performance.now();
-  for (let i = 0; i < MJML_RENDERS; i++) await renderer.renderCompilingMjml(models[i % models.length]!);
-  const mjmlUs = ((performance.now() - start) * 1000) / MJML_RENDERS;
-  return { precompiledUs, mjmlUs };
+  return JSON.parse(await runScript('bench/render.ts', [String(RENDERS), String(MJML_RENDERS)])) as { precompiledUs: number; mjmlUs: number };
 }
 
 /** A steady 200 events/s through the whole worker: publish → email accepted, and RSS over time. */
