@@ -58,7 +58,7 @@ function serviceDetail(service: ServiceDetails, model: EmailModel, lang: Languag
       const recipient = lang === 'sv'
         ? service.paymentRecipient === 'agency' ? 'byrån' : 'kunden'
         : service.paymentRecipient === 'agency' ? 'the agency' : 'the customer';
-      return lang === 'sv' ? `i ${product}, med ${recipient} som betalningsmottagare` : `in ${product}, with ${recipient} as payment recipient`;
+      return lang === 'sv' ? `${product}, med ${recipient} som betalningsmottagare` : `${product}, with ${recipient} as payment recipient`;
     }
   }
 }
