@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
 import { spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { CountingSmtp, activationEvent, createVhost, percentile, tempDir, until } from './world.js';
+import { CountingSmtp, activationEvent, percentile, tempDir, until } from './world.js';
+import { createVhost } from '../test/support/rabbit.js';
 
 const quick = process.argv.includes('--quick');
 const N_INGEST = quick ? 3_000 : 20_000;
@@ -175,7 +176,7 @@ async function steady(url: string, smtp: CountingSmtp): Promise<{ p50: number; p
 }
 
 async function main() {
-  const vhost = createVhost();
+  const vhost = createVhost('bench');
   const smtp = await new CountingSmtp().start();
   try {
     const bodies = Array.from({ length: N_INGEST }, (_, i) => activationEvent(i, template));
@@ -217,7 +218,7 @@ async function main() {
     console.log(JSON.stringify(result));
   } finally {
     await smtp.stop();
-    vhost.remove();
+    vhost.delete();
   }
 }
 

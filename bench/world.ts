@@ -1,21 +1,9 @@
-/** The bench's world: its own vhost, a counting SMTP server and a fresh SQLite file per phase. */
-import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
+/** The bench's world: a counting SMTP server and a fresh SQLite file per phase (the vhost comes from test/support). */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-
-export function createVhost(): { url: string; remove(): void } {
-  const base = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
-  const name = `bench-${crypto.randomBytes(4).toString('hex')}`;
-  execFileSync('rabbitmqctl', ['add_vhost', name], { stdio: 'pipe' });
-  execFileSync('rabbitmqctl', ['set_permissions', '-p', name, new URL(base).username || 'guest', '.*', '.*', '.*'], { stdio: 'pipe' });
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), remove: () => execFileSync('rabbitmqctl', ['delete_vhost', name], { stdio: 'pipe' }) };
-}
 
 export function tempDir(): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-bench-'));
