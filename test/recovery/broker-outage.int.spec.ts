@@ -48,5 +48,6 @@ describe('broker connection closed from the broker side', () => {
     expect(mails[1]!.envelopeTo).toEqual(['sam@fjallbyggarna.example']);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^collab_broker_connected 1$/m);
+    console.info(`broker-outage: connection closed by the broker; /readyz 503 for ${seen.filter((s) => s === 503).length} polls; ready again after ${recoveredMs} ms; 2 of 2 emails delivered`);
   });
 });
