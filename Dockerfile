@@ -1,13 +1,21 @@
-FROM node:20-bookworm-slim
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # sqlite3 builds from source: the toolchain is needed at install time only
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
-COPY tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 COPY schemas ./schemas
 COPY templates ./templates
-ENV NODE_ENV=production
+COPY test/fixtures ./test/fixtures
 EXPOSE 8080
-CMD ["npm", "start"]
+CMD ["node", "--enable-source-maps", "dist/main.js"]

@@ -7,7 +7,7 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import { execFile } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
-import { spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
+import { FROM_BUILD, spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
 import { CountingSmtp, activationEvent, percentile, tempDir, until } from './world.js';
 import { createVhost } from '../test/support/rabbit.js';
@@ -37,9 +37,18 @@ function rssOf(pid: number): number {
   }
 }
 
+/** Peak RSS of each phase's worker, to tell which phase needs the memory. */
+const peakByPhase: Record<string, number> = {};
+
 async function startWorker(environment: Record<string, string>): Promise<WorkerProcess> {
-  const worker = await spawnWorker(environment);
-  const timer = setInterval(() => (peakRss = Math.max(peakRss, rssOf(worker.child.pid!))), 100);
+  // The worker as `npm start` runs it: built to JavaScript, no transpiler in the process.
+  const worker = await spawnWorker(environment, FROM_BUILD);
+  const phase = environment.WORKER_ROLES!;
+  const timer = setInterval(() => {
+    const rss = rssOf(worker.child.pid!);
+    peakRss = Math.max(peakRss, rss);
+    peakByPhase[phase] = Math.max(peakByPhase[phase] ?? 0, rss);
+  }, 100);
   worker.child.once('exit', () => clearInterval(timer));
   return worker;
 }
@@ -113,6 +122,8 @@ async function ingest(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promis
 
 /** The worker's outbox to SMTP, against a bare pooled nodemailer loop in a process of its own. */
 async function delivery(url: string, smtp: CountingSmtp, dbPath: string, n: number): Promise<{ perSec: number; barePerSec: number }> {
+  // Warm the SMTP server up first, so that neither side of the comparison pays for its start.
+  await runScript('bench/bare-smtp.ts', [String(smtp.port), String(Math.min(1000, n))]);
   smtp.reset();
   const worker = await startWorker(env(url, dbPath, smtp, 'dispatch'));
   await until(() => smtp.accepted > 0, 'first email');
@@ -215,6 +226,8 @@ async function main() {
     console.log('| measure | worker | same run, for comparison | goal |');
     console.log('|---|---|---|---|');
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+    const phases = Object.entries(peakByPhase).map(([roles, rss]) => `${roles} ${Math.round(rss / 1024 / 1024)} MB`).join(', ');
+    console.log(`\npeak RSS by phase (worker roles): ${phases}`);
     console.log(JSON.stringify(result));
   } finally {
     await smtp.stop();

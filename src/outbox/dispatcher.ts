@@ -29,10 +29,13 @@ export interface DispatcherDeps {
   clock: () => Date;
   log: Logger;
   metrics: Metrics;
+  /** Rows one loop leases at a time. */
   batchSize?: number;
   leaseMs?: number;
   /** How often to look for due rows when nothing wakes the dispatcher (retries come due by time). */
   pollMs?: number;
+  /** Delivery loops working side by side. */
+  loops?: number;
 }
 
 /**
@@ -46,28 +49,34 @@ type Result = { seq: number; ok: true } | { seq: number; ok: false; error: Error
 
 export class OutboxDispatcher {
   private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  /** Set by wake(): rows were added while a loop was busy, so it must look again before sleeping. */
   private woken = false;
+  private backlogCountedAt = 0;
+  private loops: Promise<void>[] = [];
+  private sleepers = new Set<() => void>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
+  /**
+   * Several loops, each with its own leased batch: while one waits for the mail server's
+   * answers, another is leasing or recording, so the mail server never waits for SQLite.
+   */
   start(): void {
     this.running = true;
-    this.loop = this.run();
+    this.loops = Array.from({ length: this.deps.loops ?? 3 }, () => this.run());
   }
 
   /** New rows were committed: look now instead of at the next poll. */
   wake(): void {
     this.woken = true;
-    this.wakeUp?.();
+    for (const wakeUp of this.sleepers) wakeUp();
   }
 
   /** Finishes the batch in progress, then stops. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
-    await this.loop;
+    for (const wakeUp of this.sleepers) wakeUp();
+    await Promise.all(this.loops);
   }
 
   /** One pass: deliver what is due now. Returns how many rows it handled. */
@@ -95,14 +104,16 @@ export class OutboxDispatcher {
   }
 
   private sleep(ms: number): Promise<void> {
+    let wakeUp: () => void = () => undefined;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
       }
-      this.wakeUp = done;
-    }).finally(() => (this.wakeUp = undefined));
+      wakeUp = done;
+      this.sleepers.add(done);
+    }).finally(() => this.sleepers.delete(wakeUp));
   }
 
   private async deliver(row: OutboxRow): Promise<Result> {
@@ -165,7 +176,11 @@ export class OutboxDispatcher {
     }
   }
 
+  /** Counting the backlog reads every pending row: at most once a second, not once a pass. */
   private async updateBacklogMetrics(): Promise<void> {
+    const now = Date.now();
+    if (now - this.backlogCountedAt < 1000) return;
+    this.backlogCountedAt = now;
     const { pending, oldestCreatedAt } = await backlog(this.deps.db);
     this.deps.metrics.outboxBacklog.set(pending);
     this.deps.metrics.outboxOldestAge.set(oldestCreatedAt ? (this.deps.clock().getTime() - oldestCreatedAt) / 1000 : 0);

@@ -41,8 +41,12 @@ export function killLeftoverWorkers(): number {
   return leftovers.length;
 }
 
-export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** From the TypeScript sources by default; the benchmark runs the build, as `npm start` does. */
+export const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
+export const FROM_BUILD = ['dist/main.js'];
+
+export async function spawnWorker(env: Record<string, string>, entry: string[] = FROM_SOURCE): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
