@@ -67,6 +67,7 @@ export class Worker {
         broker, db, topology, clock, log, metrics,
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
+        deliveryLimit: config.deliveryLimit,
         handlerSettings: {
           policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
           activationSecret,

@@ -1,8 +1,8 @@
 /**
  * Consumes the events queue. Deliveries that arrive together are handled together: one SQLite
  * transaction per batch (state read in two queries, written in a few multi-row statements, see
- * batch-state.ts), and acks only after the commit. Then retries are re-published to their delay queue (with
- * confirms) before their original is acked, so a crash between the two loses nothing.
+ * batch-state.ts), and acks only after the commit. Retries are re-published to their delay
+ * queue (with confirms) before their original is acked, so a crash between the two loses nothing.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
@@ -14,6 +14,7 @@ import { handle } from '../handlers/index.js';
 import type { Outcome } from '../handlers/outcome.js';
 import type { HandlerSettings } from '../handlers/context.js';
 import { BatchState } from './batch-state.js';
+import { DeadLetterRecorder } from './dead-letters.js';
 import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -25,6 +26,7 @@ export interface EventConsumerDeps {
   topology: Topology;
   batchSize: number;
   retryDelaysMs: number[];
+  deliveryLimit: number;
   clock: () => Date;
   handlerSettings: HandlerSettings;
   log: Logger;
@@ -52,7 +54,11 @@ export class EventConsumer {
   private consumerTags = new Map<Channel, string[]>();
   private stopped = false;
 
-  constructor(private readonly deps: EventConsumerDeps) {}
+  private readonly deadLetters: DeadLetterRecorder;
+
+  constructor(private readonly deps: EventConsumerDeps) {
+    this.deadLetters = new DeadLetterRecorder(deps);
+  }
 
   /** True while subscribed to the events queue on a live connection. */
   get consuming(): boolean {
@@ -80,7 +86,7 @@ export class EventConsumer {
     // Two batches' worth: one being committed, the next one arriving meanwhile.
     await consume.prefetch(batchSize * 2);
     const events = await consume.consume(topology.eventsQueue, (msg) => msg && this.receive(consume, msg));
-    const dead = await consume.consume(topology.deadLetterQueue, (msg) => msg && void this.recordPoison(consume, msg));
+    const dead = await consume.consume(topology.deadLetterQueue, (msg) => msg && void this.deadLetters.record(consume, msg));
     this.consumerTags.set(consume, [events.consumerTag, dead.consumerTag]);
   }
 
@@ -218,33 +224,5 @@ export class EventConsumer {
         [LAST_ERROR_HEADER]: reason.slice(0, 500),
       },
     });
-  }
-
-  /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
-  private async recordPoison(channel: Channel, msg: ConsumeMessage): Promise<void> {
-    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
-    const hint: MessageHint = parsed.ok
-      ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
-      : parsed.hint;
-    const death = (msg.properties.headers?.['x-death'] as { count?: number; reason?: string }[] | undefined)?.[0];
-    const lastError = msg.properties.headers?.[LAST_ERROR_HEADER];
-    const reason = death?.reason === 'delivery_limit'
-      ? `delivered ${this.deps.topology.queues[0]!.arguments['x-delivery-limit']} times without being handled: the worker may crash on this message`
-      : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
-    try {
-      await this.deps.db.transaction((sql) =>
-        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
-      );
-      channel.ack(msg);
-      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
-      this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
-    } catch (err) {
-      this.deps.log.error({ err }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
-      try {
-        channel.nack(msg, false, true);
-      } catch {
-        // channel gone: it stays on the queue
-      }
-    }
   }
 }

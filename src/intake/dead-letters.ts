@@ -1,0 +1,52 @@
+/**
+ * Messages RabbitMQ dead-lettered: past the events queue's delivery limit (they kept crashing a
+ * worker) or rejected. Each becomes a failed message that support can see and requeue; it is
+ * acked on the dead-letter queue only once recorded.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { recordFailure } from '../store/failed-messages.js';
+import { parseIncoming } from '../messages/schemas.js';
+import type { Database } from '../store/database.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { LAST_ERROR_HEADER, failureFromMessage, type MessageHint } from './failure.js';
+
+export interface DeadLetterDeps {
+  db: Database;
+  deliveryLimit: number;
+  clock: () => Date;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class DeadLetterRecorder {
+  constructor(private readonly deps: DeadLetterDeps) {}
+
+  /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
+  async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
+    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+    const hint: MessageHint = parsed.ok
+      ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
+      : parsed.hint;
+    const death = (msg.properties.headers?.['x-death'] as { count?: number; reason?: string }[] | undefined)?.[0];
+    const lastError = msg.properties.headers?.[LAST_ERROR_HEADER];
+    const reason = death?.reason === 'delivery_limit'
+      ? `delivered ${this.deps.deliveryLimit} times without being handled: the worker may crash on this message`
+      : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
+    try {
+      await this.deps.db.transaction((sql) =>
+        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
+      );
+      channel.ack(msg);
+      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
+      this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
+    } catch (err) {
+      this.deps.log.error({ err }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
+      try {
+        channel.nack(msg, false, true);
+      } catch {
+        // channel gone: it stays on the queue
+      }
+    }
+  }
+}
