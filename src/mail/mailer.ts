@@ -9,6 +9,8 @@ import nodemailer from 'nodemailer';
 export interface OutgoingMail {
   /** Stable per outbox row: a resend carries the same Message-ID, and a file keeps its name. */
   id: string;
+  /** What a person looking at a folder of `.eml` files wants to see first, e.g. `reminder.col-1002`. */
+  label: string;
   from: string;
   to: { name: string; email: string };
   subject: string;
@@ -62,7 +64,7 @@ export function fileMailer(dir: string): Mailer {
     async send(mail) {
       const info = await transport.sendMail(message(mail));
       await fs.mkdir(dir, { recursive: true });
-      const file = path.join(dir, `${mail.id}.eml`);
+      const file = path.join(dir, `${mail.label.replace(/[^\w.-]+/g, '_')}.${mail.id}.eml`);
       // Write then rename: a reader never sees half a file, and a resend replaces, not adds.
       await fs.writeFile(`${file}.tmp`, info.message as Buffer);
       await fs.rename(`${file}.tmp`, file);

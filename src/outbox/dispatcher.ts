@@ -132,7 +132,8 @@ export class OutboxDispatcher {
       ? { ...model, activationUrl: activationUrl(model.brand, deriveToken(this.deps.activationSecret, activation.adminId, activation.nonce)) }
       : model;
     const email = this.deps.renderer.render(full);
-    await this.deps.mailer.send({ id, from: senderFor(model.brand, this.deps.mailFrom), to: model.to, ...email });
+    const label = `${model.kind}.${model.collaborationId}`;
+    await this.deps.mailer.send({ id, label, from: senderFor(model.brand, this.deps.mailFrom), to: model.to, ...email });
   }
 
   private async publish(p: PublishPayload): Promise<void> {
