@@ -19,7 +19,10 @@ afterEach(() => h.close());
 describe('emails as files', () => {
   it('writes one complete .eml per email into MAIL_DIR, named by kind and collaboration', async () => {
     await h.publish(fixture('activated-payroll-has-service.json'));
-    const [file] = await waitFor(() => fs.existsSync(h.config.mailDir) && fs.readdirSync(h.config.mailDir).filter((f) => f.endsWith('.eml')), 'an .eml file');
+    const [file] = await waitFor(() => {
+      const files = fs.existsSync(h.config.mailDir) ? fs.readdirSync(h.config.mailDir).filter((f) => f.endsWith('.eml')) : [];
+      return files.length > 0 && files;
+    }, 'an .eml file');
     expect(file).toMatch(/^invitation\.col-1003\.[0-9a-f-]{36}\.eml$/);
     const mail = await simpleParser(fs.readFileSync(path.join(h.config.mailDir, file!)));
     expect(mail.to).toMatchObject({ value: [{ address: 'orjan@akeri-ostlund.example', name: 'Örjan Östlund' }] });
