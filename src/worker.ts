@@ -60,7 +60,7 @@ export class Worker {
         db, broker, mailer, renderer, clock, log, metrics, activationSecret,
         retryDelaysMs: config.retryDelaysMs, mailFrom: config.mailFrom,
       });
-      worker.dispatcher.start();
+      await worker.dispatcher.start();
     }
     if (config.roles.includes('consume')) {
       worker.consumer = new EventConsumer({

@@ -4,8 +4,9 @@
  * only after the mail server or broker accepted it, so a crash means "send again", never
  * "never sent". Failures are retried on the schedule, then kept as failed messages.
  */
+import os from 'node:os';
 import type { Database } from '../store/database.js';
-import { leaseDue, markDelivered, markUndeliverable, reschedule, backlog, type OutboxRow } from '../store/outbox.js';
+import { leaseDue, leaseOwners, releaseLeases, markDelivered, markUndeliverable, reschedule, backlog, type OutboxRow } from '../store/outbox.js';
 import { recordFailure } from '../store/failed-messages.js';
 import type { Broker } from '../broker/connection.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -54,6 +55,7 @@ export class OutboxDispatcher {
   private backlogCountedAt = 0;
   private loops: Promise<void>[] = [];
   private sleepers = new Set<() => void>();
+  private readonly owner = `${os.hostname()}:${process.pid}`;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -61,9 +63,26 @@ export class OutboxDispatcher {
    * Several loops, each with its own leased batch: while one waits for the mail server's
    * answers, another is leasing or recording, so the mail server never waits for SQLite.
    */
-  start(): void {
+  async start(): Promise<void> {
+    await this.releaseLeasesOfDeadProcesses();
     this.running = true;
     this.loops = Array.from({ length: this.deps.loops ?? 3 }, () => this.run());
+  }
+
+  /**
+   * After a crash, the rows the dead process had leased would wait LEASE_MS. A process on this
+   * host can tell whether another one here is still alive, so it takes those back at once. (Leases
+   * of other hosts, or of a pid that is alive, are left to run out.)
+   */
+  private async releaseLeasesOfDeadProcesses(): Promise<void> {
+    const host = os.hostname();
+    const owners = await leaseOwners(this.deps.db, this.deps.clock().getTime());
+    for (const owner of owners) {
+      const [ownerHost, pid] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
+      if (ownerHost !== host || pid === process.pid || isAlive(pid)) continue;
+      const released = await this.deps.db.transaction((sql) => releaseLeases(sql, owner));
+      this.deps.log.info({ owner, released }, 'took back the outbox leases of a process that is gone');
+    }
   }
 
   /** New rows were committed: look now instead of at the next poll. */
@@ -82,7 +101,7 @@ export class OutboxDispatcher {
   /** One pass: deliver what is due now. Returns how many rows it handled. */
   async deliverDue(): Promise<number> {
     const now = this.deps.clock().getTime();
-    const rows = await this.deps.db.transaction((sql) => leaseDue(sql, now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? LEASE_MS));
+    const rows = await this.deps.db.transaction((sql) => leaseDue(sql, now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? LEASE_MS, this.owner));
     if (rows.length === 0) return 0;
     const results = await Promise.all(rows.map((row) => this.deliver(row)));
     await this.record(rows, results);
@@ -185,6 +204,16 @@ export class OutboxDispatcher {
     const { pending, oldestCreatedAt } = await backlog(this.deps.db);
     this.deps.metrics.outboxBacklog.set(pending);
     this.deps.metrics.outboxOldestAge.set(oldestCreatedAt ? (this.deps.clock().getTime() - oldestCreatedAt) / 1000 : 0);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

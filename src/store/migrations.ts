@@ -101,6 +101,9 @@ const MIGRATIONS: string[] = [
     at                 INTEGER NOT NULL
   );
   `,
+  // Who holds a lease (`<host>:<pid>`): a worker restarting on the same host takes back the leases
+  // of processes there that are gone, instead of waiting for them to run out.
+  `ALTER TABLE outbox ADD COLUMN lease_owner TEXT`,
 ];
 
 export async function migrate(db: Database): Promise<void> {

@@ -41,15 +41,15 @@ export async function addToOutbox(sql: Sql, entries: OutboxEntry[], now: number)
  * Leases up to `limit` due rows for `leaseMs`. Another worker skips leased rows; a worker that
  * dies lets its lease run out, and the rows are picked up again.
  */
-export async function leaseDue(sql: Sql, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+export async function leaseDue(sql: Sql, now: number, limit: number, leaseMs: number, owner: string): Promise<OutboxRow[]> {
   const rows = await sql.all<Record<string, unknown>>(
-    `UPDATE outbox SET lease_until = ?
+    `UPDATE outbox SET lease_until = ?, lease_owner = ?
      WHERE seq IN (
        SELECT seq FROM outbox
        WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
        ORDER BY next_attempt_at, seq LIMIT ?)
      RETURNING seq, id, channel, topic, collaboration_id, payload, attempts, created_at`,
-    [now + leaseMs, now, now, limit],
+    [now + leaseMs, owner, now, now, limit],
   );
   return rows
     .map((r) => ({
@@ -63,6 +63,21 @@ export async function leaseDue(sql: Sql, now: number, limit: number, leaseMs: nu
       createdAt: r.created_at as number,
     }))
     .sort((a, b) => a.seq - b.seq);
+}
+
+/** Holders of leases that have not run out yet. */
+export async function leaseOwners(sql: Sql, now: number): Promise<string[]> {
+  const rows = await sql.all<{ owner: string }>(
+    `SELECT DISTINCT lease_owner AS owner FROM outbox WHERE status = 'pending' AND lease_until > ? AND lease_owner IS NOT NULL`,
+    [now],
+  );
+  return rows.map((r) => r.owner);
+}
+
+/** Ends the leases of an owner known to be gone: its rows are due again at once. */
+export async function releaseLeases(sql: Sql, owner: string): Promise<number> {
+  const { changes } = await sql.run(`UPDATE outbox SET lease_until = NULL WHERE status = 'pending' AND lease_owner = ?`, [owner]);
+  return changes;
 }
 
 export async function markDelivered(sql: Sql, seqs: number[], now: number): Promise<void> {
