@@ -1,6 +1,7 @@
 /** MJML to HTML: in a child process for the worker, in this process for the benchmark's slow path. */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { MjmlResult } from './mjml-to-html.js';
 
 export interface MjmlSource {
   key: string;
@@ -16,9 +17,9 @@ export function compileInChildProcess(sources: MjmlSource[]): Promise<Map<string
     const child = fork(CHILD, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [] });
     child.once('error', reject);
     child.once('exit', (code) => code !== 0 && reject(new Error(`the MJML compiler exited with code ${code}`)));
-    child.once('message', (results: { key: string; html?: string; error?: string }[]) => {
-      const bad = results.filter((r) => r.error);
-      if (bad.length) reject(new Error(bad.map((r) => `template ${r.key} is not valid MJML: ${r.error}`).join('\n')));
+    child.once('message', (results: MjmlResult[]) => {
+      const bad = results.filter((r) => r.error !== undefined);
+      if (bad.length) reject(new Error(bad.map(invalid).join('\n')));
       else resolve(new Map(results.map((r) => [r.key, r.html!])));
     });
     child.send(sources);
@@ -27,8 +28,10 @@ export function compileInChildProcess(sources: MjmlSource[]): Promise<Map<string
 
 /** In this process: only for comparing against the precompiled templates. */
 export async function compileHere(source: MjmlSource): Promise<string> {
-  const { default: mjml2html } = await import('mjml');
-  const { html, errors } = await mjml2html(source.mjml, { validationLevel: 'strict', keepComments: false });
-  if (errors.length) throw new Error(`template ${source.key} is not valid MJML: ${errors.map((e) => e.formattedMessage).join('; ')}`);
-  return html;
+  const { mjmlToHtml } = await import('./mjml-to-html.js');
+  const result = await mjmlToHtml(source);
+  if (result.error !== undefined) throw new Error(invalid(result));
+  return result.html;
 }
+
+const invalid = (r: { key: string; error?: string }) => `email template ${r.key} is not valid MJML: ${r.error}`;
