@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
 import { FROM_BUILD, spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { CountingSmtp, activationEvent, percentile, tempDir, until } from './world.js';
+import { CountingSmtp, HandledCounter, activationEvent, percentile, publishAll, tempDir, until } from './world.js';
 import { createVhost } from '../test/support/rabbit.js';
 
 const quick = process.argv.includes('--quick');
@@ -53,24 +53,6 @@ async function startWorker(environment: Record<string, string>): Promise<WorkerP
   return worker;
 }
 
-async function counter(port: number, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(pattern.exec(text)?.[1] ?? 0);
-}
-
-async function publishAll(url: string, exchange: string, routingKey: string, bodies: Buffer[]): Promise<void> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createConfirmChannel();
-  for (let i = 0; i < bodies.length; i++) {
-    if (!channel.publish(exchange, routingKey, bodies[i]!, { persistent: true, contentType: 'application/cloudevents+json' })) {
-      await new Promise((resolve) => channel.once('drain', resolve));
-    }
-    if (i % 1000 === 999) await channel.waitForConfirms();
-  }
-  await channel.waitForConfirms();
-  await connection.close();
-}
-
 /** Bare amqplib: consume and ack the same number of the same messages from a quorum queue. */
 async function bareAck(url: string, bodies: Buffer[]): Promise<number> {
   const connection = await amqp.connect(url);
@@ -106,16 +88,12 @@ async function ingest(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promis
   await setup.close();
   await publishAll(url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
   const worker = await startWorker(env(url, dbPath, smtp, 'consume'));
-  const acked = () => counter(worker.httpPort, /^collab_messages_total\{type="collaboration.activated",outcome="acked"\} (\d+)$/m);
+  const handled = new HandledCounter(worker);
   let atFirst = 0;
-  await until(async () => (atFirst = await acked()) > 0, 'first ack');
+  await until(() => (atFirst = handled.count()) > 0, 'first ack');
   const first = performance.now();
-  let last = first;
-  await until(async () => {
-    const n = await acked();
-    last = performance.now();
-    return n >= bodies.length;
-  }, 'all acked');
+  await until(() => handled.count() >= bodies.length, 'all acked');
+  const last = performance.now();
   await worker.kill('SIGTERM');
   return { perSec: (bodies.length - atFirst) / ((last - first) / 1000), dbPath };
 }

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import amqp from 'amqplib';
 import { SMTPServer } from 'smtp-server';
+import type { WorkerProcess } from '../test/support/worker-process.js';
 
 export function tempDir(): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-bench-'));
@@ -75,4 +77,37 @@ export function activationEvent(i: number, template: Record<string, any>): Buffe
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Messages the worker has handled and acked, counted from its log lines ("message handled",
+ * written after the ack): scraping /metrics in a tight loop would cost the worker CPU it measures.
+ */
+export class HandledCounter {
+  private seen = 0;
+  private acked = 0;
+
+  constructor(private readonly worker: WorkerProcess) {}
+
+  count(): number {
+    const { logs } = this.worker;
+    for (; this.seen < logs.length; this.seen++) {
+      const line = logs[this.seen]!;
+      if (line.includes('"msg":"message handled"') && line.includes('"outcome":"acked"')) this.acked++;
+    }
+    return this.acked;
+  }
+}
+
+export async function publishAll(url: string, exchange: string, routingKey: string, bodies: Buffer[]): Promise<void> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createConfirmChannel();
+  for (let i = 0; i < bodies.length; i++) {
+    if (!channel.publish(exchange, routingKey, bodies[i]!, { persistent: true, contentType: 'application/cloudevents+json' })) {
+      await new Promise((resolve) => channel.once('drain', resolve));
+    }
+    if (i % 1000 === 999) await channel.waitForConfirms();
+  }
+  await channel.waitForConfirms();
+  await connection.close();
 }

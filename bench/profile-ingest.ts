@@ -1,0 +1,73 @@
+/**
+ * `npm run bench:profile [-- N]`: where the worker's CPU goes while it ingests N activations.
+ * Runs the built worker with --cpu-prof over a preloaded queue and prints self time by function.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { loadConfig } from '../src/config.js';
+import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
+import { spawnWorker, FROM_BUILD } from '../test/support/worker-process.js';
+import { createVhost } from '../test/support/rabbit.js';
+import { activationEvent, HandledCounter, publishAll, tempDir, until } from './world.js';
+
+const n = Number(process.argv[2] ?? 20_000);
+const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
+
+const vhost = createVhost('profile');
+const { dir, remove } = tempDir();
+try {
+  const cfg = loadConfig({});
+  const setup = await amqp.connect(vhost.url);
+  await assertTopology(await setup.createChannel(), buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit }));
+  await setup.close();
+  await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', Array.from({ length: n }, (_, i) => activationEvent(i, template)));
+  const env = { AMQP_URL: vhost.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: 'consume' };
+  const worker = await spawnWorker(env, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD]);
+  const handled = new HandledCounter(worker);
+  const start = performance.now();
+  await until(() => handled.count() >= n, 'all handled');
+  const seconds = (performance.now() - start) / 1000;
+  const threads = cpuByThread(worker.child.pid!);
+  await worker.kill('SIGTERM');
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  console.log(`${n} activations in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s, including start-up)`);
+  console.log(`CPU seconds by thread, start-up included: ${threads}`);
+  printSelfTime(profile, 40);
+} finally {
+  remove();
+  vhost.delete();
+}
+
+/** The main thread is "node" with the process id; libuv's pool (SQLite's statements) and V8's helpers are the others. */
+function cpuByThread(pid: number): string {
+  const ticks = fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { main: tid === String(pid), ticks: Number(fields[11]) + Number(fields[12]) };
+  });
+  const sum = (xs: typeof ticks) => (xs.reduce((a, t) => a + t.ticks, 0) / 100).toFixed(2);
+  return `main ${sum(ticks.filter((t) => t.main))}, other threads ${sum(ticks.filter((t) => !t.main))}`;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function printSelfTime(profile: CpuProfile, top: number): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const where = url ? `${url.replace(/^.*node_modules\//, '~/').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}` : '';
+    const key = `${functionName || '(anonymous)'} ${where}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  }
+}
