@@ -63,7 +63,14 @@ function serviceDetail(service: ServiceDetails, model: EmailModel, lang: Languag
   }
 }
 
-export type LanguageView = Record<string, string | number | boolean | undefined>;
+/** What a template can name in each language: `{{name}}` in the copy. A name not here fails the load. */
+export const VIEW_NAMES = [
+  'recipientName', 'customerName', 'customerOrgNumber', 'agencyName', 'invitedByName', 'serviceName', 'serviceDetail',
+  'portalName', 'domain', 'practiceSoftware', 'actionUrl', 'actionLabel', 'linkHelp', 'hasActivation',
+  'invitationExpiresOn', 'activationExpiresOn', 'reminderNumber', 'approvedByName', 'endedByText', 'endReason',
+] as const;
+
+export type LanguageView = Record<(typeof VIEW_NAMES)[number], string | number | boolean | undefined>;
 
 /**
  * Both languages' views. Names and dates, the same in both, are worked out once; each view is

@@ -271,4 +271,10 @@ describe('templates and examples', () => {
     const entity = brokenCopy((d) => fs.writeFileSync(file(d), fs.readFileSync(file(d), 'utf8').replace('Hej ', 'Hej&nbsp;')));
     await expect(EmailRenderer.load(entity)).rejects.toThrow(/entity/);
   });
+
+  it('load fails, naming the template, on a placeholder that is not a value of the view', async () => {
+    const file = (d: string) => path.join(d, 'copy', 'invitation.json');
+    const typo = brokenCopy((d) => fs.writeFileSync(file(d), fs.readFileSync(file(d), 'utf8').replace('{{customerName}}', '{{customerNmae}}')));
+    await expect(EmailRenderer.load(typo)).rejects.toThrow(/email template invitation\.(sv|en) \(html\): unknown placeholder \{\{(sv|en)\.customerNmae\}\}/);
+  });
 });
