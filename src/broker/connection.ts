@@ -10,7 +10,10 @@ import { Publisher } from './publisher.js';
 import type { Logger } from '../logger.js';
 
 export interface BrokerChannels {
+  /** The events queue's alone, so that a batch can be acked with one multiple-ack. */
   consume: Channel;
+  /** The dead-letter queue's. */
+  deadLetters: Channel;
   publisher: Publisher;
 }
 
@@ -84,11 +87,12 @@ export class Broker extends EventEmitter {
     }
     await admin.close();
     const consume = await model.createChannel();
+    const deadLetters = await model.createChannel();
     const confirm: ConfirmChannel = await model.createConfirmChannel();
-    for (const ch of [consume, confirm]) {
+    for (const ch of [consume, deadLetters, confirm]) {
       ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'broker channel error'));
     }
-    const channels = { consume, publisher: new Publisher(confirm) };
+    const channels = { consume, deadLetters, publisher: new Publisher(confirm) };
     this.channels = channels;
     for (const listener of this.setupListeners) await listener(channels);
     this.log.info('broker connected; topology asserted');

@@ -80,14 +80,16 @@ export class EventConsumer {
     await this.draining;
   }
 
-  private async subscribe({ consume }: BrokerChannels): Promise<void> {
+  private async subscribe({ consume, deadLetters }: BrokerChannels): Promise<void> {
     if (this.stopped) return;
     const { topology, batchSize } = this.deps;
     // Two batches' worth: one being committed, the next one arriving meanwhile.
     await consume.prefetch(batchSize * 2);
     const events = await consume.consume(topology.eventsQueue, (msg) => msg && this.receive(consume, msg));
-    const dead = await consume.consume(topology.deadLetterQueue, (msg) => msg && void this.deadLetters.record(consume, msg));
-    this.consumerTags.set(consume, [events.consumerTag, dead.consumerTag]);
+    await deadLetters.prefetch(10);
+    const dead = await deadLetters.consume(topology.deadLetterQueue, (msg) => msg && void this.deadLetters.record(deadLetters, msg));
+    this.consumerTags.set(consume, [events.consumerTag]);
+    this.consumerTags.set(deadLetters, [dead.consumerTag]);
   }
 
   private receive(channel: Channel, msg: ConsumeMessage): void {
@@ -128,7 +130,32 @@ export class EventConsumer {
       settlements = batch.map((d) => (attemptOf(d.msg) < this.deps.retryDelaysMs.length ? { action: 'retry', reason } : { action: 'requeue' }));
     }
     this.deps.onCommitted();
-    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!)));
+    const ackedAtOnce = this.ackAtOnce(batch, settlements);
+    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+  }
+
+  /**
+   * One multiple-ack per channel whose deliveries in this batch are all plain acks: the channel
+   * carries only the events queue, and earlier batches are settled before this one, so "up to
+   * this delivery" is exactly this batch's deliveries on it. Says per channel whether it worked.
+   */
+  private ackAtOnce(batch: Delivery[], settlements: Settlement[]): Map<Channel, boolean> {
+    const last = new Map<Channel, Delivery | null>();
+    batch.forEach((d, i) => {
+      const plainAck = settlements[i]!.action === 'ack' && last.get(d.channel) !== null;
+      last.set(d.channel, plainAck ? d : null);
+    });
+    const acked = new Map<Channel, boolean>();
+    for (const [channel, d] of last) {
+      if (!d) continue;
+      try {
+        channel.ack(d.msg, true);
+        acked.set(channel, true);
+      } catch {
+        acked.set(channel, false); // the channel closed under us: the broker redelivers
+      }
+    }
+    return acked;
   }
 
   private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
@@ -173,11 +200,15 @@ export class EventConsumer {
     return outcome;
   }
 
-  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>): Promise<void> {
+  /** `ackedAtOnce`: true if this delivery was acked with the batch, false if that failed. */
+  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<void> {
     const type = parsed.ok ? parsed.event.type : 'invalid';
     let outcome: string;
     try {
-      if (s.action === 'ack') {
+      if (ackedAtOnce !== undefined) {
+        if (!ackedAtOnce) throw new Error('the channel closed before the batch could be acked');
+        outcome = (s as Extract<Settlement, { action: 'ack' }>).outcome;
+      } else if (s.action === 'ack') {
         d.channel.ack(d.msg);
         outcome = s.outcome;
       } else if (s.action === 'retry') {
