@@ -16,7 +16,7 @@ const quick = process.argv.includes('--quick');
 const N_INGEST = quick ? 3_000 : 20_000;
 const STEADY_RATE = 200;
 const STEADY_SECONDS = quick ? 15 : 300;
-const RENDERS = quick ? 2_000 : 10_000;
+const RENDERS = quick ? 20_000 : 100_000;
 const MJML_RENDERS = quick ? 30 : 100;
 
 const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
