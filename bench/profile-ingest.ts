@@ -1,6 +1,7 @@
 /**
  * `npm run bench:profile [-- N]`: where the worker's CPU goes while it ingests N activations.
  * Runs the built worker with --cpu-prof over a preloaded queue and prints self time by function.
+ * `--no-profile`: no profiler, only the rate and the CPU time of the worker's threads.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,8 @@ import { spawnWorker, FROM_BUILD } from '../test/support/worker-process.js';
 import { createVhost } from '../test/support/rabbit.js';
 import { activationEvent, HandledCounter, publishAll, tempDir, until } from './world.js';
 
-const n = Number(process.argv[2] ?? 20_000);
+const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
+const profile = !process.argv.includes('--no-profile');
 const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
 
 const vhost = createVhost('profile');
@@ -23,32 +25,44 @@ try {
   await setup.close();
   await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', Array.from({ length: n }, (_, i) => activationEvent(i, template)));
   const env = { AMQP_URL: vhost.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: 'consume' };
-  const worker = await spawnWorker(env, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD]);
+  const worker = await spawnWorker(env, profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD] : FROM_BUILD);
+  const atStart = cpuTicks(worker.child.pid!);
   const handled = new HandledCounter(worker);
   const start = performance.now();
   await until(() => handled.count() >= n, 'all handled');
   const seconds = (performance.now() - start) / 1000;
-  const threads = cpuByThread(worker.child.pid!);
+  const threads = cpuByThread(worker.child.pid!, atStart, seconds);
   await worker.kill('SIGTERM');
-  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
-  console.log(`${n} activations in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s, including start-up)`);
-  console.log(`CPU seconds by thread, start-up included: ${threads}`);
-  printSelfTime(profile, 40);
+  console.log(`${n} activations in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s); CPU of the worker's threads meanwhile: ${threads}`);
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file) printSelfTime(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, 40);
 } finally {
   remove();
   vhost.delete();
 }
 
-/** The main thread is "node" with the process id; libuv's pool (SQLite's statements) and V8's helpers are the others. */
-function cpuByThread(pid: number): string {
-  const ticks = fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { main: tid === String(pid), ticks: Number(fields[11]) + Number(fields[12]) };
-  });
-  const sum = (xs: typeof ticks) => (xs.reduce((a, t) => a + t.ticks, 0) / 100).toFixed(2);
-  return `main ${sum(ticks.filter((t) => t.main))}, other threads ${sum(ticks.filter((t) => !t.main))}`;
+/** CPU ticks (1/100 s) by thread id. The main thread's id is the process id. */
+function cpuTicks(pid: number): Map<string, number> {
+  return new Map(
+    fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [tid, Number(fields[11]) + Number(fields[12])];
+    }),
+  );
+}
+
+/** The main thread against the rest (libuv's pool, where SQLite runs, and V8's helpers), as a share of the wall time. */
+function cpuByThread(pid: number, before: Map<string, number>, seconds: number): string {
+  let main = 0;
+  let other = 0;
+  for (const [tid, ticks] of cpuTicks(pid)) {
+    const used = (ticks - (before.get(tid) ?? 0)) / 100;
+    if (tid === String(pid)) main += used;
+    else other += used;
+  }
+  const share = (s: number) => `${s.toFixed(2)} s (${Math.round((s / seconds) * 100)} %)`;
+  return `main ${share(main)}, other threads ${share(other)}`;
 }
 
 interface CpuProfile {
