@@ -124,6 +124,11 @@ function runScript(script: string, args: string[]): Promise<string> {
   });
 }
 
+/** The same activations through the worker's handlers and SQL without the broker (bench/storage.ts). */
+async function storage(): Promise<{ sqlitePerSec: number; pipelinePerSec: number }> {
+  return JSON.parse(await runScript('bench/storage.ts', [String(N_INGEST)])) as { sqlitePerSec: number; pipelinePerSec: number };
+}
+
 async function render(): Promise<{ precompiledUs: number; mjmlUs: number }> {
   return JSON.parse(await runScript('bench/render.ts', [String(RENDERS), String(MJML_RENDERS)])) as { precompiledUs: number; mjmlUs: number };
 }
@@ -178,6 +183,8 @@ async function main() {
     fs.rmSync(path.dirname(ingested.dbPath), { recursive: true, force: true });
     process.stderr.write('render…\n');
     const rendered = await render();
+    process.stderr.write('storage alone…\n');
+    const stored = await storage();
     process.stderr.write(`steady ${STEADY_RATE} events/s for ${STEADY_SECONDS} s…\n`);
     const steadyRun = await steady(vhost.url, smtp);
 
@@ -185,6 +192,8 @@ async function main() {
       ingestPerSec: Math.round(ingested.perSec),
       bareAckPerSec: Math.round(bareAckPerSec),
       ingestRatio: round(ingested.perSec / bareAckPerSec),
+      sqliteOnlyPerSec: Math.round(stored.sqlitePerSec),
+      noBrokerPerSec: Math.round(stored.pipelinePerSec),
       deliveryPerSec: Math.round(delivered.perSec),
       bareSmtpPerSec: Math.round(delivered.barePerSec),
       deliveryRatio: round(delivered.perSec / delivered.barePerSec),
@@ -196,6 +205,7 @@ async function main() {
     };
     const rows: [string, string, string, string][] = [
       ['ingest (events/s)', `${result.ingestPerSec}`, `bare amqplib ack ${result.bareAckPerSec}/s, ratio ${result.ingestRatio}`, 'ratio ≥ 0.5'],
+      ['  storage alone (events/s)', `${result.noBrokerPerSec}`, `SQLite's part alone ${result.sqliteOnlyPerSec}/s (${round(result.sqliteOnlyPerSec / result.bareAckPerSec)} of bare ack)`, ''],
       ['delivery (emails/s)', `${result.deliveryPerSec}`, `bare nodemailer pool ${result.bareSmtpPerSec}/s, ratio ${result.deliveryRatio}`, 'ratio ≥ 0.9'],
       ['render (µs/email)', round(rendered.precompiledUs).toString(), `mjml2html per email ${Math.round(rendered.mjmlUs)} µs, ${result.renderSpeedup}× faster`, '≥ 500×'],
       [`latency at ${STEADY_RATE}/s`, `p50 ${result.p50Ms} ms`, `p99 ${result.p99Ms} ms over ${steadyRun.sent} events`, 'p99 ≤ 250 ms'],
