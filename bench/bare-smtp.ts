@@ -9,7 +9,8 @@ import { exampleModels } from '../src/mail/examples.js';
 
 const [port, count] = process.argv.slice(2).map(Number) as [number, number];
 const email = (await EmailRenderer.load()).render(exampleModels()[0]!);
-const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 5 });
+// The worker's pool settings (src/mail/mailer.ts), so that only the worker's own work differs.
+const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 5, maxMessages: 1000 });
 const start = performance.now();
 const inFlight = new Set<Promise<unknown>>();
 for (let i = 0; i < count; i++) {
