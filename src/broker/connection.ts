@@ -89,10 +89,18 @@ export class Broker extends EventEmitter {
     const consume = await model.createChannel();
     const deadLetters = await model.createChannel();
     const confirm: ConfirmChannel = await model.createConfirmChannel();
+    const channels = { consume, deadLetters, publisher: new Publisher(confirm) };
     for (const ch of [consume, deadLetters, confirm]) {
       ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'broker channel error'));
+      // The broker closes a channel on a protocol error (an exchange deleted under a publish, an
+      // unknown delivery tag): its consumer would be gone without a word. Start over instead:
+      // closing the connection makes amqplib's recovery reconnect and run this setup again.
+      ch.on('close', () => {
+        if (this.closing || this.channels !== channels) return;
+        this.log.error('a broker channel was closed by the broker; reconnecting');
+        model.close().catch(() => undefined);
+      });
     }
-    const channels = { consume, deadLetters, publisher: new Publisher(confirm) };
     this.channels = channels;
     for (const listener of this.setupListeners) await listener(channels);
     this.log.info('broker connected; topology asserted');

@@ -50,4 +50,17 @@ describe('broker connection closed from the broker side', () => {
     expect(metrics).toMatch(/^collab_broker_connected 1$/m);
     console.info(`broker-outage: connection closed by the broker; /readyz 503 for ${seen.filter((s) => s === 503).length} polls; ready again after ${recoveredMs} ms; 2 of 2 emails delivered`);
   });
+
+  it('a channel the broker closes is replaced: the worker reconnects and consumes again', async () => {
+    const worker = await h.startWorker();
+    const channels = worker.broker.current!;
+    // A passive declare of a queue that does not exist: the broker answers 404 by closing the channel.
+    await expect(channels.consume.checkQueue('collab-worker.no-such-queue')).rejects.toThrow(/NOT_FOUND/);
+    await waitFor(() => worker.broker.current !== undefined && worker.broker.current !== channels, 'new channels after the close', 10_000);
+    await waitFor(async () => (await readyz(worker.httpPort)) === 200, 'ready again', 10_000);
+
+    await h.publish(fixture('activated-scanner-has-account.json'));
+    const mails = await h.smtp.waitForCount(1);
+    expect(mails[0]!.envelopeTo).toEqual(['sam@fjallbyggarna.example']);
+  });
 });
