@@ -86,9 +86,9 @@ export class EventConsumer {
     // Two batches' worth: one being committed, the next one arriving meanwhile.
     await consume.prefetch(batchSize * 2);
     const events = await consume.consume(topology.eventsQueue, (msg) => msg && this.receive(consume, msg));
+    this.consumerTags.set(consume, [events.consumerTag]);
     await deadLetters.prefetch(10);
     const dead = await deadLetters.consume(topology.deadLetterQueue, (msg) => msg && void this.deadLetters.record(deadLetters, msg));
-    this.consumerTags.set(consume, [events.consumerTag]);
     this.consumerTags.set(deadLetters, [dead.consumerTag]);
   }
 
@@ -102,7 +102,17 @@ export class EventConsumer {
     try {
       while (this.buffer.length > 0) {
         const batch = this.buffer.splice(0, this.deps.batchSize);
-        await this.processBatch(batch).catch((err: Error) => this.deps.log.error({ err }, 'batch processing failed'));
+        await this.processBatch(batch).catch((err: Error) => {
+          // Unsettled deliveries must not stay behind: the next batch's multiple-ack would ack them.
+          this.deps.log.error({ err }, 'batch processing failed; its messages go back to the queue');
+          for (const d of batch) {
+            try {
+              d.channel.nack(d.msg, false, true);
+            } catch {
+              // the channel is gone: the broker redelivers
+            }
+          }
+        });
       }
     } finally {
       this.draining = undefined;
