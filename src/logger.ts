@@ -19,10 +19,17 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       },
     },
   };
-  // Asynchronous stdout: lines written together leave in one write instead of one syscall each
-  // (a batch of 500 events logs 500 lines). pino flushes it when the process exits; a SIGKILL
-  // can lose the lines of the last few milliseconds, never a message.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(options, destination ?? asyncStdout());
+}
+
+/**
+ * Lines written together leave in one write instead of one syscall each (a batch of 500 events
+ * logs 500 lines). pino flushes the buffer when the process exits; a SIGKILL loses what is still
+ * in it, never a message. If whatever reads stdout stalls, lines beyond 16 MiB are dropped rather
+ * than held in memory (the synchronous alternative would stop the worker).
+ */
+function asyncStdout(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 });
 }
 
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;

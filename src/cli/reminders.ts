@@ -1,5 +1,6 @@
 /** `reminders run` and `invitations list`: the reminder job by hand, and what it looks at. */
 import type { Command } from 'commander';
+import pino from 'pino';
 import { runReminderPass } from '../reminders/reminder-pass.js';
 import { listInvitations } from '../store/collaborations.js';
 import { createLogger } from '../logger.js';
@@ -23,7 +24,7 @@ export function registerReminders(program: Command): void {
       const config = cliConfig();
       const at = o.at ? parseInstant(o.at) : new Date();
       const policy = { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays };
-      const result = await withDatabase(config, (db) => runReminderPass(db, policy, at, createLogger('warn')));
+      const result = await withDatabase(config, (db) => runReminderPass(db, policy, at, createLogger('warn', pino.destination({ dest: 2, sync: true }))));
       if (o.json) return print(JSON.stringify({ at: at.toISOString(), ...result }));
       for (const r of result.reminders) print(`reminder ${r.number} queued for ${r.collaborationId}`);
       for (const id of result.expired) print(`invitation expired: ${id}`);
