@@ -11,9 +11,14 @@ import { createHash } from 'node:crypto';
 // A fixed namespace of our own (random once, never to change: changing it changes every id).
 const NAMESPACE = '6b1f4a52-3c55-4d1e-9a6e-2f0c8d7b1e42';
 const NAMESPACE_BYTES = Buffer.from(NAMESPACE.replaceAll('-', ''), 'hex');
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function deterministicId(...parts: string[]): string {
-  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(parts.join('\u001f'), 'utf8').digest();
+  const name = parts.join('\u001f');
+  // A lone surrogate has no UTF-8 form: Buffer would write U+FFFD for it, so two different
+  // malformed names would get one id (and one would be taken for the other's duplicate).
+  if (LONE_SURROGATE.test(name)) throw new Error(`cannot derive an id from malformed text: ${JSON.stringify(name)}`);
+  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50; // version 5
   hash[8] = (hash[8]! & 0x3f) | 0x80; // RFC variant
   const hex = hash.toString('hex', 0, 16);

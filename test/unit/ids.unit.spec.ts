@@ -17,4 +17,10 @@ describe('deterministicId', () => {
   it('differs when the parts do, even when their concatenation does not', () => {
     expect(deterministicId('ab', 'c')).not.toBe(deterministicId('a', 'bc'));
   });
+
+  it('refuses text with a lone surrogate, which has no UTF-8 form (two such names would share an id)', () => {
+    expect(() => deterministicId('ev-\uD800')).toThrow(/malformed text/);
+    expect(() => deterministicId('ev-\uDC00x')).toThrow(/malformed text/);
+    expect(deterministicId('ev-😀')).toBe(uuidv5('ev-😀', NAMESPACE));
+  });
 });
