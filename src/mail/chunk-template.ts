@@ -5,8 +5,8 @@
  * escape for every placeholder of every email, which was 90 % of a render.
  *
  * Handlebars' removal of "standalone" lines around a block tag is not done: text stays as it is
- * written. No template has such a line (a tag alone on its line); the renderer's output is the
- * same as it was with Handlebars.
+ * written. None of today's templates has such a line (a tag alone on its line), so their output
+ * is the same as it was with Handlebars.
  *
  * The templates of one kind share one `Slots` table: per email, each value they name is read
  * once and escaped once, however often the HTML shows it (see renderer.ts).
@@ -50,7 +50,7 @@ export class Slots {
 }
 
 const TAG = /\{\{(.*?)\}\}/gs;
-const IF = /^#if\s+([\w.]+)\s*$/;
+const IF = /^\s*#if\s+([\w.]+)\s*$/;
 const ELSE = /^\s*else\s*$/;
 const END_IF = /^\s*\/if\s*$/;
 const VALUE = /^\s*([\w.]+)\s*$/;

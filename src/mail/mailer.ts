@@ -45,7 +45,8 @@ export function smtpMailer(smtpUrl: string): Mailer {
   if (!url.searchParams.has('maxConnections')) url.searchParams.set('maxConnections', '5');
   // A new connection costs a handshake, and servers often pause before greeting (smtp-server
   // 100 ms): nodemailer's default of a new connection every 100 messages made 1 % of emails
-  // 100 ms late. The server may still close a connection sooner; the pool opens another.
+  // 100 ms late. A server that allows fewer per connection fails the message over the limit,
+  // and the outbox sends it again (SMTP_URL can set maxMessages lower).
   if (!url.searchParams.has('maxMessages')) url.searchParams.set('maxMessages', '1000');
   // nodemailer waits minutes by default; a hung server must fail a delivery well within the
   // outbox lease (15 s) so that it is retried, not sent twice by two workers.

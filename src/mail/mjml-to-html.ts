@@ -10,15 +10,17 @@ export type MjmlResult = { key: string; html: string; error?: undefined } | { ke
 export async function mjmlToHtml({ key, mjml }: MjmlSource): Promise<MjmlResult> {
   try {
     const { html, errors } = await mjml2html(mjml, { validationLevel: 'strict', keepComments: false });
+    // mjml 5 throws under strict validation (below); a list here would come from another version.
     return errors.length ? { key, error: describe(errors) } : { key, html };
   } catch (err) {
-    // mjml 5 throws a ValidationError (with the list in `errors`) under strict validation.
-    const errors = (err as { errors?: { formattedMessage?: string; message: string }[] }).errors;
-    return { key, error: errors?.length ? describe(errors) : String((err as Error).message ?? err) };
+    // A ValidationError, with the list of what is wrong in `errors`.
+    const errors = (err as { errors?: { formattedMessage?: string; message: string }[] } | null)?.errors;
+    return { key, error: errors?.length ? describe(errors) : err instanceof Error ? err.message : String(err) };
   }
 }
 
 function describe(errors: { formattedMessage?: string; message: string }[]): string {
-  // The formatted message names the working directory instead of the file: keep line and text only.
+  // The formatted message names the working directory instead of the file: keep line and text
+  // only. The line is one of the assembled template (layout with its parts), not of a file.
   return errors.map((e) => (e.formattedMessage ?? e.message).replace(/^Line (\d+) of [^(]*\(/, 'line $1 (')).join('; ');
 }

@@ -145,6 +145,10 @@ function checkCopy(copy: KindCopy, file: string): void {
     if (!c || typeof c.subject !== 'string' || typeof c.heading !== 'string' || !Array.isArray(c.paragraphs)) {
       throw new Error(`${file}: "${lang}" needs a subject, a heading and paragraphs`);
     }
+    for (const p of c.paragraphs) {
+      const ok = typeof p === 'string' || (typeof p.if === 'string' && typeof p.text === 'string' && p.text !== '' && (p.else === undefined || (typeof p.else === 'string' && p.else !== '')));
+      if (!ok) throw new Error(`${file}: a paragraph is a text, or {"if": name, "text": text, "else"?: text} with texts that are not empty`);
+    }
     const texts = [c.subject, c.heading, ...c.paragraphs.flatMap((p) => (typeof p === 'string' ? [p] : [p.text, p.else ?? '']))];
     for (const text of texts) {
       if (/[<>&]|\{\{\{|\{\{&/.test(text)) throw new Error(`${file}: "${text}" has markup, an entity or an unescaped placeholder`);

@@ -272,6 +272,12 @@ describe('templates and examples', () => {
     await expect(EmailRenderer.load(entity)).rejects.toThrow(/entity/);
   });
 
+  it('load refuses a conditional paragraph with an empty or missing text', async () => {
+    const file = (d: string) => path.join(d, 'copy', 'reminder.json');
+    const emptyElse = brokenCopy((d) => fs.writeFileSync(file(d), fs.readFileSync(file(d), 'utf8').replace(/"else": "[^"]*"/, '"else": ""')));
+    await expect(EmailRenderer.load(emptyElse)).rejects.toThrow(/reminder\.json: a paragraph is a text, or \{"if"/);
+  });
+
   it('load fails, naming the template, on a placeholder that is not a value of the view', async () => {
     const file = (d: string) => path.join(d, 'copy', 'invitation.json');
     const typo = brokenCopy((d) => fs.writeFileSync(file(d), fs.readFileSync(file(d), 'utf8').replace('{{customerName}}', '{{customerNmae}}')));
