@@ -22,7 +22,7 @@ export interface Sql {
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   /** Prepared once, run many times: parsing a statement costs more than running it. */
-  private readonly statements = new Map<string, sqlite3.Statement>();
+  private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -75,16 +75,27 @@ export class Database {
 
   close(): Promise<void> {
     return this.enqueue(async () => {
-      for (const statement of this.statements.values()) await new Promise((resolve) => statement.finalize(() => resolve(undefined)));
+      for (const preparing of this.statements.values()) {
+        const statement = await preparing.catch(() => undefined);
+        if (statement) await new Promise((resolve) => statement.finalize(() => resolve(undefined)));
+      }
       this.statements.clear();
       await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
     });
   }
 
-  private statement(sql: string): sqlite3.Statement {
+  /**
+   * sqlite3 never calls back the runs of a statement that failed to compile (and without a
+   * callback of its own, prepare throws the error out of reach): so wait for the compile, give
+   * its error to the caller, and do not keep the statement (a later schema may compile it).
+   */
+  private prepared(sql: string): Promise<sqlite3.Statement> {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = new Promise((resolve, reject) => {
+        const prepared: sqlite3.Statement = this.db.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
+      });
+      statement.catch(() => this.statements.delete(sql));
       this.statements.set(sql, statement);
     }
     return statement;
@@ -113,7 +124,7 @@ export class Database {
         else resolve({ changes: this.changes, lastID: this.lastID });
       };
       if (params.length === 0) this.db.run(sql, done);
-      else this.statement(sql).run(params, done);
+      else this.prepared(sql).then((statement) => statement.run(params, done), reject);
     });
   }
 
@@ -123,7 +134,7 @@ export class Database {
       if (params.length === 0) this.db.get(sql, done);
       // A prepared get() stops after the first row and leaves its statement open, which blocks
       // COMMIT ("SQL statements in progress"); all() runs it to the end.
-      else this.statement(sql).all(params, (err: Error | null, rows: unknown[]) => done(err, rows?.[0]));
+      else this.prepared(sql).then((statement) => statement.all(params, (err: Error | null, rows: unknown[]) => done(err, rows?.[0])), reject);
     });
   }
 
@@ -131,7 +142,7 @@ export class Database {
     return new Promise((resolve, reject) => {
       const done = (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve(rows as T[]));
       if (params.length === 0) this.db.all(sql, done);
-      else this.statement(sql).all(params, done);
+      else this.prepared(sql).then((statement) => statement.all(params, done), reject);
     });
   }
 }

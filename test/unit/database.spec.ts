@@ -1,0 +1,35 @@
+/** The promise layer over sqlite3, against a real SQLite file. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Database } from '../../src/store/database.js';
+
+let dir: string;
+let db: Database;
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-db-'));
+  db = await Database.open(path.join(dir, 'db.sqlite'));
+});
+afterEach(async () => {
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('a statement with parameters that does not compile fails its caller, and the database goes on', async () => {
+  await expect(db.run('INSERT INTO missing (x) VALUES (?)', [1])).rejects.toThrow(/no such table: missing/);
+  await expect(db.all('SELECT * FROM missing WHERE x = ?', [1])).rejects.toThrow(/no such table/);
+  await expect(db.transaction((sql) => sql.get('SELECT * FROM missing WHERE x = ?', [1]))).rejects.toThrow(/no such table/);
+  // once the table exists, the same statement compiles: the failed one was not kept
+  await db.exec('CREATE TABLE missing (x INTEGER)');
+  await db.run('INSERT INTO missing (x) VALUES (?)', [1]);
+  expect(await db.all('SELECT x FROM missing WHERE x = ?', [1])).toEqual([{ x: 1 }]);
+});
+
+it('runs a prepared statement many times with different parameters', async () => {
+  await db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER)');
+  await db.transaction(async (sql) => {
+    for (let i = 0; i < 50; i++) await sql.run('INSERT INTO t (k, n) VALUES (?, ?)', [`k${i}`, i]);
+  });
+  expect(await db.get('SELECT count(*) AS c, sum(n) AS s FROM t WHERE n >= ?', [0])).toEqual({ c: 50, s: 1225 });
+});
