@@ -7,16 +7,18 @@ import { registerPublish } from './cli/publish.js';
 import { registerFailed } from './cli/failed.js';
 import { registerReminders } from './cli/reminders.js';
 import { registerTemplates } from './cli/templates.js';
+import { registerPrune } from './cli/prune.js';
 
 const program = new Command()
   .name('collab-worker')
-  .description('Operate collab-worker: publish events, inspect and re-queue failed messages, run reminders, preview emails.')
+  .description('Operate collab-worker: publish events, inspect and re-queue failed messages, run reminders, preview emails, prune old rows.')
   .showHelpAfterError();
 
 registerPublish(program);
 registerFailed(program);
 registerReminders(program);
 registerTemplates(program);
+registerPrune(program);
 
 try {
   await program.parseAsync(process.argv);

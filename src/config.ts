@@ -26,6 +26,9 @@ export interface Config {
   invitationExpiryDays: number;
   reminderDays: number[];
   reminderSchedule: string;
+  /** Days done outbox rows and inbox marks are kept; 0 keeps them forever (no pruning). */
+  retentionDays: number;
+  retentionSchedule: string;
   activationTokenTtlMs: number;
   /** Secret for deriving activation tokens; when unset, one is kept in `<databasePath>.secret`. */
   activationSecret: string | undefined;
@@ -51,6 +54,8 @@ export function loadConfig(env: Env = process.env): Config {
     invitationExpiryDays: number(env, 'INVITATION_EXPIRY_DAYS', 14),
     reminderDays: numbers(env, 'REMINDER_DAYS', '3,7'),
     reminderSchedule: env.REMINDER_SCHEDULE || '*/15 * * * *',
+    retentionDays: integer(env, 'RETENTION_DAYS', 30, 0, 'a whole number of days ≥ 0 (0 turns pruning off)'),
+    retentionSchedule: env.RETENTION_SCHEDULE || '30 3 * * *',
     activationTokenTtlMs: parseDuration(env.ACTIVATION_TOKEN_TTL || '14d', 'ACTIVATION_TOKEN_TTL'),
     activationSecret: env.ACTIVATION_SECRET || undefined,
     shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT || '10s', 'SHUTDOWN_TIMEOUT'),
@@ -92,11 +97,11 @@ function number(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number): number {
+function integer(env: Env, name: string, fallback: number, min: number, expected = `a whole number ≥ ${min}`): number {
   const text = env[name];
   if (!text) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, text, `a whole number ≥ ${min}`);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, text, expected);
   return value;
 }
 

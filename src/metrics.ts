@@ -37,6 +37,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly prunedRows = new client.Counter({
+    name: 'collab_pruned_rows_total',
+    help: 'Rows deleted by retention, by table (outbox: done rows; inbox: marks of handled events)',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly brokerConnected = new client.Gauge({
     name: 'collab_broker_connected',
     help: '1 while connected to RabbitMQ',

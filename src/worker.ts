@@ -17,6 +17,7 @@ import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { loadActivationSecret } from './admin/activation-token.js';
 import { startHttpServer } from './http/server.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
+import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledTask } from 'node-cron';
 
 export interface WorkerOptions {
@@ -31,6 +32,7 @@ export class Worker {
   private dispatcher?: OutboxDispatcher;
   private failedGauge?: NodeJS.Timeout;
   private reminders?: ScheduledTask;
+  private retention?: RetentionScheduler;
 
   private constructor(
     readonly config: Config,
@@ -84,6 +86,11 @@ export class Worker {
         schedule: config.reminderSchedule,
         onQueued: () => worker.dispatcher?.wake(),
       });
+      worker.retention = startRetentionScheduler({
+        db, clock, log, metrics,
+        days: config.retentionDays,
+        schedule: config.retentionSchedule,
+      });
     }
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
@@ -113,6 +120,7 @@ export class Worker {
    */
   async stop(): Promise<void> {
     await this.reminders?.stop();
+    await this.retention?.stop();
     const work = (async () => {
       await this.consumer?.stop();
       await this.dispatcher?.stop();

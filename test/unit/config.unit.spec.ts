@@ -13,6 +13,8 @@ describe('configuration', () => {
     expect(c.reminderDays).toEqual([3, 7]);
     expect(c.invitationExpiryDays).toBe(14);
     expect(c.reminderSchedule).toBe('*/15 * * * *');
+    expect(c.retentionDays).toBe(30);
+    expect(c.retentionSchedule).toBe('30 3 * * *');
     expect(c.shutdownTimeoutMs).toBe(10_000);
     expect(c.roles).toEqual(['consume', 'dispatch', 'schedule']);
   });
@@ -30,5 +32,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ HTTP_PORT: 'eighty' })).toThrow(/HTTP_PORT="eighty".*whole number/);
     expect(() => loadConfig({ REMINDER_DAYS: '3,-1' })).toThrow(/REMINDER_DAYS/);
     expect(() => loadConfig({ WORKER_ROLES: 'consume,mail' })).toThrow(/WORKER_ROLES.*consume, dispatch, schedule/);
+    expect(() => loadConfig({ RETENTION_DAYS: '-1' })).toThrow('RETENTION_DAYS="-1" is not valid: expected a whole number of days ≥ 0 (0 turns pruning off)');
+    expect(() => loadConfig({ RETENTION_DAYS: '7.5' })).toThrow(/RETENTION_DAYS="7.5"/);
+    expect(() => loadConfig({ RETENTION_DAYS: '30d' })).toThrow(/RETENTION_DAYS="30d"/);
+  });
+
+  it('reads the retention settings; 0 days turns pruning off', () => {
+    expect(loadConfig({ RETENTION_DAYS: '90', RETENTION_SCHEDULE: '0 2 * * 0' })).toMatchObject({ retentionDays: 90, retentionSchedule: '0 2 * * 0' });
+    expect(loadConfig({ RETENTION_DAYS: '0' }).retentionDays).toBe(0);
   });
 });
