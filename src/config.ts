@@ -4,6 +4,7 @@
  * with a message naming the variable.
  */
 import path from 'node:path';
+import cron from 'node-cron';
 
 export type WorkerRole = 'consume' | 'dispatch' | 'schedule';
 
@@ -53,9 +54,9 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryLimit: integer(env, 'DELIVERY_LIMIT', 5, 1),
     invitationExpiryDays: number(env, 'INVITATION_EXPIRY_DAYS', 14),
     reminderDays: numbers(env, 'REMINDER_DAYS', '3,7'),
-    reminderSchedule: env.REMINDER_SCHEDULE || '*/15 * * * *',
+    reminderSchedule: schedule(env, 'REMINDER_SCHEDULE', '*/15 * * * *'),
     retentionDays: integer(env, 'RETENTION_DAYS', 30, 0, 'a whole number of days ≥ 0 (0 turns pruning off)'),
-    retentionSchedule: env.RETENTION_SCHEDULE || '30 3 * * *',
+    retentionSchedule: schedule(env, 'RETENTION_SCHEDULE', '30 3 * * *'),
     activationTokenTtlMs: parseDuration(env.ACTIVATION_TOKEN_TTL || '14d', 'ACTIVATION_TOKEN_TTL'),
     activationSecret: env.ACTIVATION_SECRET || undefined,
     shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT || '10s', 'SHUTDOWN_TIMEOUT'),
@@ -95,6 +96,13 @@ function number(env: Env, name: string, fallback: number): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, text, 'a positive number');
   return value;
+}
+
+/** A cron expression, checked here so that a typo stops every process, not only the one that schedules. */
+function schedule(env: Env, name: string, fallback: string): string {
+  const text = env[name] || fallback;
+  if (!cron.validate(text)) throw new ConfigError(name, text, 'a cron expression, e.g. "*/15 * * * *" (minute hour day month weekday)');
+  return text;
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, expected = `a whole number ≥ ${min}`): number {

@@ -39,6 +39,8 @@ describe('configuration', () => {
 
   it('reads the retention settings; 0 days turns pruning off', () => {
     expect(loadConfig({ RETENTION_DAYS: '90', RETENTION_SCHEDULE: '0 2 * * 0' })).toMatchObject({ retentionDays: 90, retentionSchedule: '0 2 * * 0' });
+    expect(() => loadConfig({ RETENTION_SCHEDULE: 'daily' })).toThrow(/RETENTION_SCHEDULE="daily" is not valid: expected a cron expression/);
+    expect(() => loadConfig({ REMINDER_SCHEDULE: '*/15 * *' })).toThrow(/REMINDER_SCHEDULE="\*\/15 \* \*" is not valid: expected a cron expression/);
     expect(loadConfig({ RETENTION_DAYS: '0' }).retentionDays).toBe(0);
   });
 });
