@@ -215,11 +215,10 @@ export class EventConsumer {
     const type = parsed.ok ? parsed.event.type : 'invalid';
     let outcome: string;
     try {
-      if (ackedAtOnce !== undefined) {
-        if (!ackedAtOnce) throw new Error('the channel closed before the batch could be acked');
-        outcome = (s as Extract<Settlement, { action: 'ack' }>).outcome;
-      } else if (s.action === 'ack') {
-        d.channel.ack(d.msg);
+      if (s.action === 'ack') {
+        // Acked with its batch (ackAtOnce) or, when that was not possible for its channel, alone.
+        if (ackedAtOnce === false) throw new Error('the channel closed before the batch could be acked');
+        if (ackedAtOnce === undefined) d.channel.ack(d.msg);
         outcome = s.outcome;
       } else if (s.action === 'retry') {
         await this.scheduleRetry(d.msg, s.reason);
