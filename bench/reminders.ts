@@ -6,10 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Database } from '../src/store/database.js';
-import { migrate } from '../src/store/migrations.js';
-import { insertRows } from '../src/store/bulk.js';
-import { findDue } from '../src/store/collaborations.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
+import { insertRows } from '../src/store/sqlite/bulk.js';
 import { runReminderPass } from '../src/reminders/reminder-pass.js';
 import { createLogger } from '../src/logger.js';
 
@@ -21,10 +19,10 @@ const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '.
 const activation = JSON.stringify(template);
 const now = Date.UTC(2026, 10, 22, 9);
 
-async function world(stored: number): Promise<{ db: Database; dir: string }> {
+async function world(stored: number): Promise<{ store: SqliteStore; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-reminders-'));
-  const db = await Database.open(path.join(dir, 'bench.db'));
-  await migrate(db);
+  const store = await SqliteStore.open(path.join(dir, 'bench.db'));
+  const { db } = store;
   const rows: (string | number | null)[][] = [];
   for (let i = 0; i < stored; i++) {
     const due = i < DUE;
@@ -38,19 +36,20 @@ async function world(stored: number): Promise<{ db: Database; dir: string }> {
         invited_at, expires_at, reminders_sent, next_due_at, approved_at, ended_at, updated_at)`, 14, rows.splice(0)));
     }
   }
-  return { db, dir };
+  return { store, dir };
 }
 
 async function measure(stored: number) {
-  const { db, dir } = await world(stored);
+  const { store, dir } = await world(stored);
+  const { db } = store;
   let start = performance.now();
-  const due = await db.transaction((sql) => findDue(sql, now, 10 * DUE));
+  const due = await store.transaction((tx) => tx.collaborations.findDue(now, 10 * DUE));
   const findMs = performance.now() - start;
   const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`, [now, 500]);
   start = performance.now();
-  const pass = await runReminderPass(db, policy, new Date(now), createLogger('silent'));
+  const pass = await runReminderPass(store, policy, new Date(now), createLogger('silent'));
   const passMs = performance.now() - start;
-  await db.close();
+  await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   return { stored, due: due.length, reminded: pass.reminders.length, findMs, passMs, plan: plan.map((p) => p.detail).join('; ') };
 }

@@ -10,10 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Database } from '../src/store/database.js';
-import { migrate } from '../src/store/migrations.js';
-import { findCollaborations } from '../src/store/collaborations.js';
-import { findHandled } from '../src/store/inbox.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import { BatchState } from '../src/intake/batch-state.js';
 import { parseIncoming } from '../src/messages/schemas.js';
 import { handle } from '../src/handlers/index.js';
@@ -29,10 +26,8 @@ const settings = { policy: { reminderDays: [3, 7], invitationExpiryDays: 14 }, a
 const log = createLogger('silent');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-storage-'));
 
-async function freshDatabase(name: string): Promise<Database> {
-  const db = await Database.open(path.join(dir, name));
-  await migrate(db);
-  return db;
+function freshDatabase(name: string): Promise<SqliteStore> {
+  return SqliteStore.open(path.join(dir, name));
 }
 
 function parse(batch: Buffer[]): IncomingEvent[] {
@@ -58,17 +53,17 @@ const scratch = await freshDatabase('scratch.db');
 const decided: { events: IncomingEvent[]; state: BatchState }[] = [];
 for (const batch of batches) {
   const events = parse(batch);
-  const state = await scratch.transaction((sql) => BatchState.load(sql, events));
+  const state = await scratch.transaction((tx) => BatchState.load(tx, events));
   decide(state, events, now);
   decided.push({ events, state });
 }
 const sqliteDb = await freshDatabase('sqlite.db');
 let start = performance.now();
 for (const { events, state } of decided) {
-  await sqliteDb.transaction(async (sql) => {
-    await findCollaborations(sql, [...new Set(events.map((e) => e.data.collaborationId))]);
-    await findHandled(sql, events);
-    await state.write(sql, now.getTime());
+  await sqliteDb.transaction(async (tx) => {
+    await tx.collaborations.load([...new Set(events.map((e) => e.data.collaborationId))]);
+    await tx.inbox.findHandled(events);
+    await state.write(tx, now.getTime());
   });
 }
 const sqlitePerSec = n / ((performance.now() - start) / 1000);
@@ -78,10 +73,10 @@ const pipelineDb = await freshDatabase('pipeline.db');
 start = performance.now();
 for (const batch of batches) {
   const events = parse(batch);
-  await pipelineDb.transaction(async (sql) => {
-    const state = await BatchState.load(sql, events);
+  await pipelineDb.transaction(async (tx) => {
+    const state = await BatchState.load(tx, events);
     decide(state, events, now);
-    await state.write(sql, now.getTime());
+    await state.write(tx, now.getTime());
   });
 }
 const pipelinePerSec = n / ((performance.now() - start) / 1000);

@@ -15,7 +15,12 @@ export interface Config {
   smtpUrl: string | undefined;
   mailDir: string;
   mailFrom: string | undefined;
+  /** The SQLite file, the embedded store; used when `databaseUrl` is unset. */
   databasePath: string;
+  /** PostgreSQL URL: the store shared by several instances on several machines. */
+  databaseUrl: string | undefined;
+  /** Connections to PostgreSQL of one process at most. */
+  databasePoolSize: number;
   httpPort: number;
   logLevel: string;
   /** Delays between retries of a message or an outbox delivery, in milliseconds. */
@@ -31,7 +36,10 @@ export interface Config {
   retentionDays: number;
   retentionSchedule: string;
   activationTokenTtlMs: number;
-  /** Secret for deriving activation tokens; when unset, one is kept in `<databasePath>.secret`. */
+  /**
+   * Secret for deriving activation tokens; when unset, one is kept in `<databasePath>.secret`.
+   * Required with `databaseUrl` (see activationSecretOf).
+   */
   activationSecret: string | undefined;
   shutdownTimeoutMs: number;
   roles: WorkerRole[];
@@ -47,6 +55,8 @@ export function loadConfig(env: Env = process.env): Config {
     mailDir: path.resolve(env.MAIL_DIR || './var/mail'),
     mailFrom: env.MAIL_FROM || undefined,
     databasePath: path.resolve(env.DATABASE_PATH || './var/collab-worker.db'),
+    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1),
     httpPort: integer(env, 'HTTP_PORT', 8080, 0),
     logLevel: env.LOG_LEVEL || 'info',
     retryDelaysMs: durations(env, 'RETRY_DELAYS', '5s,30s,2m,10m,1h'),
@@ -113,6 +123,27 @@ function integer(env: Env, name: string, fallback: number, min: number, expected
   return value;
 }
 
+/** A PostgreSQL URL (postgres:// or postgresql://, with a host). The password never appears in the error. */
+function postgresUrl(env: Env, name: string): string | undefined {
+  const text = env[name];
+  if (!text) return undefined;
+  const expected = 'a PostgreSQL URL such as postgres://user:password@host:5432/database';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(name, redactPassword(text), expected);
+  }
+  if (!['postgres:', 'postgresql:'].includes(url.protocol) || (!url.hostname && !url.searchParams.get('host'))) {
+    throw new ConfigError(name, redactPassword(text), expected);
+  }
+  return text;
+}
+
+export function redactPassword(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+}
+
 function roles(text: string): WorkerRole[] {
   const all: WorkerRole[] = ['consume', 'dispatch', 'schedule'];
   const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
@@ -122,8 +153,8 @@ function roles(text: string): WorkerRole[] {
 }
 
 export class ConfigError extends Error {
-  constructor(name: string, value: string, expected: string) {
-    super(`${name}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+  constructor(name: string, value: string | undefined, expected: string) {
+    super(value === undefined ? `${name} is required: ${expected}` : `${name}=${JSON.stringify(value)} is not valid: expected ${expected}`);
     this.name = 'ConfigError';
   }
 }

@@ -1,9 +1,16 @@
 /** `npm start`: runs the worker until SIGTERM or SIGINT. */
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { Worker } from './worker.js';
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  // A bad setting: its message names the variable; a stack trace would only hide it.
+  process.stderr.write(`collab-worker could not start: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 const log = createLogger(config.logLevel);
 
 try {
@@ -24,6 +31,6 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  log.fatal({ err }, 'collab-worker could not start');
+  log.fatal({ err }, `collab-worker could not start: ${(err as Error).message}`);
   process.exit(1);
 }

@@ -48,6 +48,14 @@ export class Metrics {
     help: '1 while connected to RabbitMQ',
     registers: [this.registry],
   });
+  /** What `collab_database_reachable` reports at each scrape (the worker points it at its store). */
+  databaseReachable: () => boolean = () => true;
+  readonly databaseUp: client.Gauge = new client.Gauge({
+    name: 'collab_database_reachable',
+    help: '1 while the database answers; 0 while it cannot be reached (PostgreSQL outage)',
+    registers: [this.registry],
+    collect: (): void => this.databaseUp.set(this.databaseReachable() ? 1 : 0),
+  });
   readonly outboxBacklog = new client.Gauge({ name: 'collab_outbox_pending', help: 'Outbox rows waiting for delivery', registers: [this.registry] });
   readonly outboxOldestAge = new client.Gauge({
     name: 'collab_outbox_oldest_age_seconds',

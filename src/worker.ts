@@ -5,16 +5,15 @@ import type http from 'node:http';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { Database } from './store/database.js';
-import { migrate } from './store/migrations.js';
-import { countFailedByStatus } from './store/failed-messages.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
 import { Broker } from './broker/connection.js';
 import { buildTopology } from './broker/topology.js';
 import { EventConsumer } from './intake/event-consumer.js';
 import { OutboxDispatcher } from './outbox/dispatcher.js';
 import { EmailRenderer } from './mail/renderer.js';
 import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
-import { loadActivationSecret } from './admin/activation-token.js';
+import { activationSecretOf } from './admin/activation-token.js';
 import { startHttpServer } from './http/server.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
@@ -38,35 +37,36 @@ export class Worker {
     readonly config: Config,
     readonly log: Logger,
     readonly metrics: Metrics,
-    readonly db: Database,
+    readonly store: Store,
     readonly broker: Broker,
     private readonly mailer: Mailer,
   ) {}
 
   static async start({ config, log, clock = () => new Date() }: WorkerOptions): Promise<Worker> {
     const metrics = new Metrics();
+    // Settings first: a missing secret stops the start before anything is opened.
+    const activationSecret = activationSecretOf(config);
     const renderer = await EmailRenderer.load();
-    const db = await Database.open(config.databasePath);
-    await migrate(db);
-    const activationSecret = loadActivationSecret(config.activationSecret, config.databasePath);
+    const store = await openStore(config, log);
+    metrics.databaseReachable = () => store.reachable;
     const topology = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit });
     const broker = await Broker.connect(config.amqpUrl, topology, log);
     metrics.brokerConnected.set(1);
     broker.on('connected', () => metrics.brokerConnected.set(1));
     broker.on('disconnected', () => metrics.brokerConnected.set(0));
     const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
-    const worker = new Worker(config, log, metrics, db, broker, mailer);
+    const worker = new Worker(config, log, metrics, store, broker, mailer);
 
     if (config.roles.includes('dispatch')) {
       worker.dispatcher = new OutboxDispatcher({
-        db, broker, mailer, renderer, clock, log, metrics, activationSecret,
+        store, broker, mailer, renderer, clock, log, metrics, activationSecret,
         retryDelaysMs: config.retryDelaysMs, mailFrom: config.mailFrom,
       });
       await worker.dispatcher.start();
     }
     if (config.roles.includes('consume')) {
       worker.consumer = new EventConsumer({
-        broker, db, topology, clock, log, metrics,
+        broker, store, topology, clock, log, metrics,
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
         deliveryLimit: config.deliveryLimit,
@@ -81,13 +81,13 @@ export class Worker {
     }
     if (config.roles.includes('schedule')) {
       worker.reminders = startReminderScheduler({
-        db, clock, log, metrics,
+        store, clock, log, metrics,
         policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
         schedule: config.reminderSchedule,
         onQueued: () => worker.dispatcher?.wake(),
       });
       worker.retention = startRetentionScheduler({
-        db, clock, log, metrics,
+        store, clock, log, metrics,
         days: config.retentionDays,
         schedule: config.retentionSchedule,
       });
@@ -95,7 +95,7 @@ export class Worker {
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
     worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
-    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
+    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: store.description, roles: config.roles }, 'collab-worker started');
     return worker;
   }
 
@@ -108,9 +108,14 @@ export class Worker {
     return this.http?.port ?? 0;
   }
 
+  /** Ready while consuming (or, without the consume role, connected to the broker) and the database answers. */
   ready() {
     const consuming = this.consumer ? this.consumer.consuming : this.broker.connected;
-    return { ready: consuming, detail: { broker: this.broker.connected ? 'connected' : 'disconnected', consuming } };
+    const database = this.store.reachable;
+    return {
+      ready: consuming && database,
+      detail: { broker: this.broker.connected ? 'connected' : 'disconnected', consuming, database: database ? 'reachable' : 'unreachable' },
+    };
   }
 
   /**
@@ -133,13 +138,13 @@ export class Worker {
     await this.broker.close();
     this.mailer.close();
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
-    await this.db.close();
+    await this.store.close();
     this.log.info('collab-worker stopped');
   }
 
   private async updateFailedGauge(): Promise<void> {
     try {
-      const counts = await countFailedByStatus(this.db);
+      const counts = await this.store.read((r) => r.failed.countByStatus());
       for (const [status, n] of Object.entries(counts)) this.metrics.failedMessages.set({ status }, n);
     } catch (err) {
       this.log.warn({ err }, 'could not count failed messages');

@@ -1,21 +1,21 @@
-/** What CLI commands share: the configuration, and short-lived database and broker handles. */
+/** What CLI commands share: the configuration, and short-lived store and broker handles. */
 import amqp from 'amqplib';
 import { loadConfig, type Config } from '../config.js';
-import { Database } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
 import { Publisher } from '../broker/publisher.js';
 
 export function cliConfig(): Config {
   return loadConfig();
 }
 
-export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await Database.open(config.databasePath);
+/** The store the worker uses (DATABASE_URL, else DATABASE_PATH), open for the length of `fn`. */
+export async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config);
   try {
-    await migrate(db);
-    return await fn(db);
+    return await fn(store);
   } finally {
-    await db.close();
+    await store.close();
   }
 }
 

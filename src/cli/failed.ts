@@ -1,10 +1,10 @@
 /** `failed ...`: what support needs to see why messages failed and send them back. */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { auditTrail, groupFailed, listFailed, setFailedStatus, type FailedMessage } from '../store/failed-messages.js';
+import type { FailedMessage } from '../store/failed-message.js';
 import { buildTopology } from '../broker/topology.js';
 import { requeue } from '../support/requeue.js';
-import { cliConfig, print, withDatabase, withPublisher } from './context.js';
+import { cliConfig, print, withStore, withPublisher } from './context.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -47,8 +47,8 @@ export function registerFailed(program: Command): void {
     .option('--type <type>', 'only this event or command type')
     .option('--all', 'include requeued and archived ones')
     .action(async (o: { json?: boolean; reason?: string; type?: string; all?: boolean }) => {
-      const rows = await withDatabase(cliConfig(), (db) =>
-        listFailed(db, { status: o.all ? undefined : ['failed'], reason: o.reason, type: o.type }),
+      const rows = await withStore(cliConfig(), (store) =>
+        store.read((r) => r.failed.list({ status: o.all ? undefined : ['failed'], reason: o.reason, type: o.type })),
       );
       if (o.json) return print(JSON.stringify(rows.map(summary), null, 2));
       if (rows.length === 0) return print('no failed messages');
@@ -63,7 +63,7 @@ export function registerFailed(program: Command): void {
     .description('failed messages counted by reason (error class and message shape)')
     .option('--json', 'print a JSON array')
     .action(async (o: { json?: boolean }) => {
-      const groups = await withDatabase(cliConfig(), (db) => groupFailed(db));
+      const groups = await withStore(cliConfig(), (store) => store.read((r) => r.failed.groups()));
       if (o.json) return print(JSON.stringify(groups.map((g) => ({ ...g, lastFailedAt: iso(g.lastFailedAt) })), null, 2));
       if (groups.length === 0) return print('no failed messages');
       for (const g of groups) print(`${g.groupKey}  ${String(g.count).padStart(5)}  ${g.errorClass}: ${g.example}`);
@@ -75,14 +75,14 @@ export function registerFailed(program: Command): void {
     .argument('<id>')
     .action(async (id: string) => {
       const [n] = parseIds([id]);
-      await withDatabase(cliConfig(), async (db) => {
-        const [m] = await listFailed(db, { ids: [n!] });
+      await withStore(cliConfig(), async (store) => {
+        const [m] = await store.read((r) => r.failed.list({ ids: [n!] }));
         if (!m) throw new Error(`no failed message #${n}`);
         const { body, headers, ...rest } = m;
         print(JSON.stringify({ ...summary(m), exchange: rest.exchange, routingKey: rest.routingKey, contentType: rest.contentType, messageId: rest.messageId, source: rest.source, headers }, null, 2));
         print('body:');
         print(prettyBody(body));
-        const audit = await auditTrail(db, m.id);
+        const audit = await store.read((r) => r.failed.auditTrail(m.id));
         if (audit.length) {
           print('audit:');
           for (const a of audit) print(`  ${iso(a.at)}  ${a.action}  by ${a.actor}`);
@@ -101,10 +101,10 @@ export function registerFailed(program: Command): void {
       if (!ids.length && !o.group && !o.all) throw new Error('name ids, --group <group> or --all');
       const config = cliConfig();
       const eventsQueue = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit }).eventsQueue;
-      await withDatabase(config, async (db) => {
-        const messages = await listFailed(db, ids.length ? { ids: parseIds(ids) } : { status: ['failed'], group: o.group });
+      await withStore(config, async (store) => {
+        const messages = await store.read((r) => r.failed.list(ids.length ? { ids: parseIds(ids) } : { status: ['failed'], group: o.group }));
         if (ids.length && messages.length < ids.length) throw new Error(`unknown id among ${ids.join(', ')} (see: failed list)`);
-        const results = await withPublisher(config, (publisher) => requeue(db, publisher, eventsQueue, messages, actor(o.actor), Date.now()));
+        const results = await withPublisher(config, (publisher) => requeue(store, publisher, eventsQueue, messages, actor(o.actor), Date.now()));
         for (const r of results) print(`#${r.id} ${r.ok ? 'requeued' : 'not requeued'}: ${r.detail}`);
         print(`${results.filter((r) => r.ok).length} of ${results.length} requeued`);
         if (results.some((r) => !r.ok)) process.exitCode = 1;
@@ -118,12 +118,12 @@ export function registerFailed(program: Command): void {
     .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
     .action(async (ids: string[], o: { actor?: string }) => {
       const numbers = parseIds(ids);
-      await withDatabase(cliConfig(), async (db) => {
-        const found = await listFailed(db, { ids: numbers });
+      await withStore(cliConfig(), async (store) => {
+        const found = await store.read((r) => r.failed.list({ ids: numbers }));
         const missing = numbers.filter((n) => !found.some((m) => m.id === n));
         if (missing.length) throw new Error(`no failed message ${missing.map((n) => `#${n}`).join(', ')}`);
-        await db.transaction(async (sql) => {
-          for (const m of found) await setFailedStatus(sql, m.id, 'archived', actor(o.actor), Date.now());
+        await store.transaction(async (tx) => {
+          for (const m of found) await tx.failed.setStatus(m.id, 'archived', actor(o.actor), Date.now());
         });
         print(`${found.length} archived`);
       });

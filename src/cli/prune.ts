@@ -1,7 +1,7 @@
 /** `prune`: retention by hand, what the worker does every RETENTION_SCHEDULE. */
 import type { Command } from 'commander';
-import { pruneOld, retentionCutoff } from '../store/retention.js';
-import { cliConfig, print, withDatabase } from './context.js';
+import { retentionCutoff } from '../store/pruning.js';
+import { cliConfig, print, withStore } from './context.js';
 
 function parseDays(text: string): number {
   const days = Number(text);
@@ -23,7 +23,8 @@ export function registerPrune(program: Command): void {
         return print('retention is off (RETENTION_DAYS=0): nothing deleted; --older-than-days N prunes anyway');
       }
       const before = retentionCutoff(Date.now(), days);
-      const pruned = await withDatabase(config, (db) => pruneOld(db, before));
+      const pruned = await withStore(config, (store) => store.prune(before));
+      if (!pruned) throw new Error('another instance is pruning right now (one at a time); nothing deleted here, try again once it is done');
       if (o.json) return print(JSON.stringify({ days, before: new Date(before).toISOString(), ...pruned }));
       print(`deleted ${pruned.outbox} done outbox rows and ${pruned.inbox} inbox marks older than ${days} days (before ${new Date(before).toISOString()})`);
     });

@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { runReminderPass } from '../reminders/reminder-pass.js';
-import { listInvitations } from '../store/collaborations.js';
 import { createLogger } from '../logger.js';
-import { cliConfig, print, withDatabase } from './context.js';
+import { cliConfig, print, withStore } from './context.js';
 
 function parseInstant(text: string): Date {
   const at = new Date(text);
@@ -24,7 +23,7 @@ export function registerReminders(program: Command): void {
       const config = cliConfig();
       const at = o.at ? parseInstant(o.at) : new Date();
       const policy = { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays };
-      const result = await withDatabase(config, (db) => runReminderPass(db, policy, at, createLogger('warn', pino.destination({ dest: 2, sync: true }))));
+      const result = await withStore(config, (store) => runReminderPass(store, policy, at, createLogger('warn', pino.destination({ dest: 2, sync: true }))));
       if (o.json) return print(JSON.stringify({ at: at.toISOString(), ...result }));
       for (const r of result.reminders) print(`reminder ${r.number} queued for ${r.collaborationId}`);
       for (const id of result.expired) print(`invitation expired: ${id}`);
@@ -40,7 +39,7 @@ export function registerReminders(program: Command): void {
     .option('--json', 'print a JSON array')
     .option('--limit <n>', 'at most this many', '100')
     .action(async (o: { pending?: boolean; json?: boolean; limit: string }) => {
-      const rows = await withDatabase(cliConfig(), (db) => listInvitations(db, { pendingOnly: !!o.pending, limit: Number(o.limit) || 100 }));
+      const rows = await withStore(cliConfig(), (store) => store.read((r) => r.collaborations.list({ pendingOnly: !!o.pending, limit: Number(o.limit) || 100 })));
       const view = rows.map((c) => ({
         collaborationId: c.id,
         state: c.state,

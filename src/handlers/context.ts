@@ -1,6 +1,6 @@
 import type { ReminderPolicy } from '../domain/invitation-schedule.js';
-import type { Collaboration } from '../store/collaborations.js';
-import type { NewCustomerAdmin } from '../store/customer-admins.js';
+import type { Collaboration } from '../store/collaboration.js';
+import type { NewCustomerAdmin } from '../store/customer-admin.js';
 import type { Logger } from '../logger.js';
 import type { Effects } from './effects.js';
 

@@ -3,7 +3,7 @@
  * in the same transaction. Ids are derived from the cause (the event being handled, or the
  * reminder), so redoing the same work gives the same rows, and the outbox keeps the first.
  */
-import type { OutboxEntry } from '../store/outbox.js';
+import type { OutboxEntry } from '../store/outbox-entry.js';
 import { deterministicId } from '../messages/ids.js';
 import { envelope } from '../messages/cloudevent.js';
 import { assertValidOutgoing } from '../messages/schemas.js';

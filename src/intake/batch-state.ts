@@ -1,16 +1,17 @@
 /**
- * The state of one batch of events, in memory. It is read from the database in two queries
- * (the collaborations and inbox marks the batch refers to), handlers change it event by event,
- * and it is written back in a few multi-row statements, all inside one write transaction.
+ * The state of one batch of events, in memory. It is read from the store in two queries (the
+ * collaborations and inbox marks the batch refers to, held until the commit), handlers change it
+ * event by event, and it is written back in a few multi-row statements, all inside one write
+ * transaction.
  *
  * Each event works in a scope of its own: a later event of the batch sees what an earlier one
  * did, but the changes of an event that is retried or refused are simply dropped.
  */
-import type { Sql } from '../store/database.js';
-import { findCollaborations, saveCollaborations, type Collaboration } from '../store/collaborations.js';
-import { insertCustomerAdmins, type NewCustomerAdmin } from '../store/customer-admins.js';
-import { findHandled, keyOf, markHandled } from '../store/inbox.js';
-import { addToOutbox, type OutboxEntry } from '../store/outbox.js';
+import type { StoreTx } from '../store/store.js';
+import type { Collaboration } from '../store/collaboration.js';
+import type { NewCustomerAdmin } from '../store/customer-admin.js';
+import { keyOf } from '../store/inbox-mark.js';
+import type { OutboxEntry } from '../store/outbox-entry.js';
 import { Effects } from '../handlers/effects.js';
 import type { HandlerState } from '../handlers/context.js';
 import type { IncomingEvent } from '../messages/incoming.js';
@@ -26,9 +27,12 @@ export class BatchState {
     private readonly handled: Set<string>,
   ) {}
 
-  static async load(sql: Sql, events: IncomingEvent[]): Promise<BatchState> {
+  static async load(tx: StoreTx, events: IncomingEvent[]): Promise<BatchState> {
     const ids = [...new Set(events.map((e) => e.data.collaborationId))];
-    return new BatchState(await findCollaborations(sql, ids), await findHandled(sql, events));
+    // Collaborations first: on PostgreSQL their locks make a concurrent duplicate of an event
+    // wait for the other's commit, after which its inbox mark is there to be read.
+    const collaborations = await tx.collaborations.load(ids);
+    return new BatchState(collaborations, await tx.inbox.findHandled(events));
   }
 
   /** Handled before, or earlier in this batch (the same event delivered twice). */
@@ -56,11 +60,11 @@ export class BatchState {
     return this.collaborations.get(id);
   }
 
-  async write(sql: Sql, now: number): Promise<void> {
-    if (this.changed.size) await saveCollaborations(sql, [...this.changed.values()], now);
-    if (this.admins.length) await insertCustomerAdmins(sql, this.admins, now);
-    if (this.outbox.length) await addToOutbox(sql, this.outbox, now);
-    if (this.marks.length) await markHandled(sql, this.marks, now);
+  async write(tx: StoreTx, now: number): Promise<void> {
+    if (this.changed.size) await tx.collaborations.save([...this.changed.values()], now);
+    if (this.admins.length) await tx.customerAdmins.insert(this.admins, now);
+    if (this.outbox.length) await tx.outbox.add(this.outbox, now);
+    if (this.marks.length) await tx.inbox.markHandled(this.marks, now);
   }
 }
 

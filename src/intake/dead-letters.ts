@@ -4,15 +4,14 @@
  * acked on the dead-letter queue only once recorded.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { recordFailure } from '../store/failed-messages.js';
 import { parseIncoming } from '../messages/schemas.js';
-import type { Database } from '../store/database.js';
+import type { Store } from '../store/store.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { LAST_ERROR_HEADER, failureFromMessage, type MessageHint } from './failure.js';
 
 export interface DeadLetterDeps {
-  db: Database;
+  store: Store;
   deliveryLimit: number;
   clock: () => Date;
   log: Logger;
@@ -34,8 +33,8 @@ export class DeadLetterRecorder {
       ? `delivered ${this.deps.deliveryLimit} times without being handled: the worker may crash on this message`
       : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
     try {
-      await this.deps.db.transaction((sql) =>
-        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
+      await this.deps.store.transaction((tx) =>
+        tx.failed.record(failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
       );
       channel.ack(msg);
       this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });

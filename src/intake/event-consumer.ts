@@ -1,14 +1,14 @@
 /**
- * Consumes the events queue. Deliveries that arrive together are handled together: one SQLite
+ * Consumes the events queue. Deliveries that arrive together are handled together: one store
  * transaction per batch (state read in two queries, written in a few multi-row statements, see
- * batch-state.ts), and acks only after the commit. Retries are re-published to their delay
+ * batch-state.ts), and acks only after the commit. While the database cannot be reached, the
+ * batch in hand waits for it and is then handled as if nothing happened. Retries are re-published to their delay
  * queue (with confirms) before their original is acked, so a crash between the two loses nothing.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
 import type { Topology } from '../broker/topology.js';
-import type { Database, Sql } from '../store/database.js';
-import { recordFailure } from '../store/failed-messages.js';
+import type { Store, StoreTx } from '../store/store.js';
 import { parseIncoming } from '../messages/schemas.js';
 import { handle } from '../handlers/index.js';
 import type { Outcome } from '../handlers/outcome.js';
@@ -22,7 +22,7 @@ import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failu
 
 export interface EventConsumerDeps {
   broker: Broker;
-  db: Database;
+  store: Store;
   topology: Topology;
   batchSize: number;
   retryDelaysMs: number[];
@@ -53,6 +53,8 @@ export class EventConsumer {
   private draining: Promise<void> | undefined;
   private consumerTags = new Map<Channel, string[]>();
   private stopped = false;
+  /** Aborted by stop(): a batch waiting for the database gives up and goes back to the queue. */
+  private readonly stopping = new AbortController();
 
   private readonly deadLetters: DeadLetterRecorder;
 
@@ -73,6 +75,7 @@ export class EventConsumer {
   /** Stops taking new deliveries and waits for the batch in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort(new Error('the worker is stopping'));
     for (const [channel, tags] of this.consumerTags) {
       for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
     }
@@ -125,14 +128,10 @@ export class EventConsumer {
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
     let settlements: Settlement[];
     try {
-      settlements = await this.deps.db.transaction(async (sql) => {
-        const state = await BatchState.load(sql, events);
-        const result: Settlement[] = [];
-        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, state, batch[i]!, parsed[i]!, now));
-        await state.write(sql, now.getTime());
-        return result;
-      });
+      settlements = await this.handleBatch(batch, parsed, events, now);
     } catch (err) {
+      // Stopped while waiting for the database: back to the queue, not a retry spent.
+      if (this.stopping.signal.aborted) throw err;
       // The database failed as a whole (busy past its timeout, disk full): every message of the
       // batch is retried on the schedule; past it, the broker's delivery limit takes over.
       const reason = `database: ${(err as Error).message}`;
@@ -142,6 +141,29 @@ export class EventConsumer {
     this.deps.onCommitted();
     const ackedAtOnce = this.ackAtOnce(batch, settlements);
     await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+  }
+
+  /**
+   * The batch's transaction. While the database cannot be reached it waits for it, then runs the
+   * batch again: an outage of the store costs its messages no retry. Stopping gives up waiting.
+   */
+  private async handleBatch(batch: Delivery[], parsed: ReturnType<typeof parseIncoming>[], events: IncomingEvent[], now: Date): Promise<Settlement[]> {
+    const { store, log } = this.deps;
+    for (;;) {
+      try {
+        return await store.transaction(async (tx) => {
+          const state = await BatchState.load(tx, events);
+          const result: Settlement[] = [];
+          for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(tx, state, batch[i]!, parsed[i]!, now));
+          await state.write(tx, now.getTime());
+          return result;
+        });
+      } catch (err) {
+        if (!store.isUnreachable(err)) throw err;
+        log.warn({ err: (err as Error).message, messages: batch.length }, 'database unreachable; the batch waits for it');
+        await store.whenReachable(this.stopping.signal);
+      }
+    }
   }
 
   /**
@@ -168,11 +190,11 @@ export class EventConsumer {
     return acked;
   }
 
-  private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
+  private async handleOne(tx: StoreTx, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
     const attempt = attemptOf(d.msg);
     if (!parsed.ok) {
       // Bad input is permanent: kept for support with its reason, never retried.
-      await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
+      await tx.failed.record(failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
       return { action: 'ack', outcome: 'failed' };
     }
     const event = parsed.event;
@@ -190,7 +212,7 @@ export class EventConsumer {
         ? ['Rejected', outcome.reason]
         : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
-    await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
+    await tx.failed.record(failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
     return { action: 'ack', outcome: 'failed' };
   }
 

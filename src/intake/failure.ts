@@ -1,7 +1,7 @@
 /** Turns a refused or given-up message into the record support sees. */
 import crypto from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
-import type { FailureRecord } from '../store/failed-messages.js';
+import type { FailureRecord } from '../store/failed-message.js';
 
 export const ATTEMPT_HEADER = 'x-collab-attempt';
 export const ROUTING_KEY_HEADER = 'x-collab-routing-key';

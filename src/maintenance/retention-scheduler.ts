@@ -1,15 +1,16 @@
 /**
  * Runs retention on a cron schedule (time zone Europe/Stockholm), in the process that runs the
- * reminder job. Several workers may each fire: deleting what another already deleted is a no-op.
+ * reminder job. Several workers may each fire: the store lets one prune at a time (PostgreSQL;
+ * the others log that it is taken), and deleting what another already deleted is a no-op.
  */
 import cron from 'node-cron';
-import type { Database } from '../store/database.js';
+import type { Store } from '../store/store.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { pruneOld, retentionCutoff, type Pruned } from '../store/retention.js';
+import { retentionCutoff, type Pruned } from '../store/pruning.js';
 
 export interface RetentionSchedulerDeps {
-  db: Database;
+  store: Store;
   /** RETENTION_DAYS; 0: no scheduler at all. */
   days: number;
   schedule: string;
@@ -21,7 +22,7 @@ export interface RetentionSchedulerDeps {
 }
 
 export interface RetentionScheduler {
-  /** One run now, as the schedule runs it: errors are logged, not thrown (undefined then). */
+  /** One run now, as the schedule runs it: errors are logged, not thrown (undefined then, as when another instance is pruning). */
   runNow(): Promise<Pruned | undefined>;
   /** No more runs; a run in progress stops after its current chunk, and is waited for. */
   stop(): Promise<void>;
@@ -40,7 +41,11 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): Retention
     const before = retentionCutoff(deps.clock().getTime(), deps.days);
     const started = performance.now();
     try {
-      const pruned = await pruneOld(deps.db, before, { chunkSize: deps.chunkSize, signal: stopping.signal });
+      const pruned = await deps.store.prune(before, { chunkSize: deps.chunkSize, signal: stopping.signal });
+      if (!pruned) {
+        deps.log.info('another instance is pruning; this run leaves it to that one');
+        return undefined;
+      }
       deps.metrics.prunedRows.inc({ table: 'outbox' }, pruned.outbox);
       deps.metrics.prunedRows.inc({ table: 'inbox' }, pruned.inbox);
       const fields = { ...pruned, before: new Date(before).toISOString(), durationMs: Math.round(performance.now() - started) };

@@ -2,12 +2,12 @@
  * Delivers the outbox: emails through the mailer, commands and events through the broker with
  * confirms. Rows are leased, so several workers can share a database; a row is marked done
  * only after the mail server or broker accepted it, so a crash means "send again", never
- * "never sent". Failures are retried on the schedule, then kept as failed messages.
+ * "never sent". Failures are retried on the schedule, then kept as failed messages. It wakes
+ * when this worker commits rows, when the store says another instance did, and on a poll.
  */
 import os from 'node:os';
-import type { Database } from '../store/database.js';
-import { leaseDue, leaseOwners, releaseLeases, markDelivered, markUndeliverable, reschedule, backlog, type OutboxRow } from '../store/outbox.js';
-import { recordFailure } from '../store/failed-messages.js';
+import type { Store, StoreTx } from '../store/store.js';
+import type { OutboxRow } from '../store/outbox-entry.js';
 import type { Broker } from '../broker/connection.js';
 import type { Mailer } from '../mail/mailer.js';
 import { isPermanentMailError } from '../mail/mailer.js';
@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
 export interface DispatcherDeps {
-  db: Database;
+  store: Store;
   broker: Broker;
   mailer: Mailer;
   renderer: EmailRenderer;
@@ -33,7 +33,10 @@ export interface DispatcherDeps {
   /** Rows one loop leases at a time. */
   batchSize?: number;
   leaseMs?: number;
-  /** How often to look for due rows when nothing wakes the dispatcher (retries come due by time). */
+  /**
+   * How often to look for due rows when nothing wakes the dispatcher: retries come due by time,
+   * and a lost notification from another instance is found this late at most.
+   */
   pollMs?: number;
   /** Delivery loops working side by side. */
   loops?: number;
@@ -56,6 +59,9 @@ export class OutboxDispatcher {
   private loops: Promise<void>[] = [];
   private sleepers = new Set<() => void>();
   private readonly owner = `${os.hostname()}:${process.pid}`;
+  private unsubscribe: () => void = () => undefined;
+  /** Aborted by stop(): a loop waiting for the database gives up. */
+  private stopping = new AbortController();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -64,25 +70,15 @@ export class OutboxDispatcher {
    * answers, another is leasing or recording, so the mail server never waits for SQLite.
    */
   async start(): Promise<void> {
-    await this.releaseLeasesOfDeadProcesses();
-    this.running = true;
-    this.loops = Array.from({ length: this.deps.loops ?? 3 }, () => this.run());
-  }
-
-  /**
-   * After a crash, the rows the dead process had leased would wait LEASE_MS. A process on this
-   * host can tell whether another one here is still alive, so it takes those back at once. (Leases
-   * of other hosts, or of a pid that is alive, are left to run out.)
-   */
-  private async releaseLeasesOfDeadProcesses(): Promise<void> {
-    const host = os.hostname();
-    const owners = await leaseOwners(this.deps.db, this.deps.clock().getTime());
-    for (const owner of owners) {
-      const [ownerHost, pid] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
-      if (ownerHost !== host || pid === process.pid || isAlive(pid)) continue;
-      const released = await this.deps.db.transaction((sql) => releaseLeases(sql, owner));
+    // After a crash, the rows the dead worker had leased would wait LEASE_MS; the store takes back
+    // at once those of workers it knows are gone.
+    for (const { owner, released } of await this.deps.store.takeBackLeases(this.deps.clock().getTime())) {
       this.deps.log.info({ owner, released }, 'took back the outbox leases of a process that is gone');
     }
+    this.running = true;
+    this.stopping = new AbortController();
+    this.unsubscribe = this.deps.store.onOutboxAdded(() => this.wake());
+    this.loops = Array.from({ length: this.deps.loops ?? 3 }, () => this.run());
   }
 
   /** New rows were committed: look now instead of at the next poll. */
@@ -94,6 +90,8 @@ export class OutboxDispatcher {
   /** Finishes the batch in progress, then stops. */
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe();
+    this.stopping.abort(new Error('the worker is stopping'));
     for (const wakeUp of this.sleepers) wakeUp();
     await Promise.all(this.loops);
   }
@@ -101,7 +99,7 @@ export class OutboxDispatcher {
   /** One pass: deliver what is due now. Returns how many rows it handled. */
   async deliverDue(): Promise<number> {
     const now = this.deps.clock().getTime();
-    const rows = await this.deps.db.transaction((sql) => leaseDue(sql, now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? LEASE_MS, this.owner));
+    const rows = await this.deps.store.transaction((tx) => tx.outbox.leaseDue(now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? LEASE_MS, this.owner));
     if (rows.length === 0) return 0;
     const results = await Promise.all(rows.map((row) => this.deliver(row)));
     await this.record(rows, results);
@@ -116,6 +114,11 @@ export class OutboxDispatcher {
         handled = await this.deliverDue();
         await this.updateBacklogMetrics();
       } catch (err) {
+        if (this.deps.store.isUnreachable(err)) {
+          // Nothing to do but wait: the store logs the outage and its end once, not every loop.
+          await this.deps.store.whenReachable(this.stopping.signal).catch(() => undefined);
+          continue;
+        }
         this.deps.log.error({ err }, 'outbox pass failed');
       }
       if (handled === 0 && !this.woken && this.running) await this.sleep(this.deps.pollMs ?? 1000);
@@ -165,26 +168,40 @@ export class OutboxDispatcher {
     });
   }
 
+  /**
+   * What the deliveries came to. The emails and messages are out: if the database is away, wait
+   * for it and record them then (each one not recorded would be sent again after its lease).
+   */
   private async record(rows: OutboxRow[], results: Result[]): Promise<void> {
     const now = this.deps.clock().getTime();
     const bySeq = new Map(rows.map((r) => [r.seq, r]));
-    await this.deps.db.transaction(async (sql) => {
-      await markDelivered(sql, results.filter((r) => r.ok).map((r) => r.seq), now);
-      for (const result of results) {
-        if (result.ok) continue;
-        const row = bySeq.get(result.seq)!;
-        const reason = `${result.error.name}: ${result.error.message}`;
-        const delay = this.deps.retryDelaysMs[row.attempts];
-        if (!result.permanent && delay !== undefined) {
-          await reschedule(sql, row.seq, now + delay, reason);
-          continue;
-        }
-        await markUndeliverable(sql, row.seq, reason);
-        const failure = result.permanent ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`;
-        await recordFailure(sql, outboxFailure(row, result.error.name, failure), now);
+    for (;;) {
+      try {
+        await this.deps.store.transaction((tx) => this.recordIn(tx, bySeq, results, now));
+        break;
+      } catch (err) {
+        if (!this.deps.store.isUnreachable(err) || this.stopping.signal.aborted) throw err;
+        await this.deps.store.whenReachable(this.stopping.signal);
       }
-    });
+    }
     for (const result of results) this.count(bySeq.get(result.seq)!, result);
+  }
+
+  private async recordIn(tx: StoreTx, bySeq: Map<number, OutboxRow>, results: Result[], now: number): Promise<void> {
+    await tx.outbox.markDelivered(results.filter((r) => r.ok).map((r) => r.seq), now);
+    for (const result of results) {
+      if (result.ok) continue;
+      const row = bySeq.get(result.seq)!;
+      const reason = `${result.error.name}: ${result.error.message}`;
+      const delay = this.deps.retryDelaysMs[row.attempts];
+      if (!result.permanent && delay !== undefined) {
+        await tx.outbox.reschedule(row.seq, now + delay, reason);
+        continue;
+      }
+      await tx.outbox.markUndeliverable(row.seq, reason);
+      const failure = result.permanent ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`;
+      await tx.failed.record(outboxFailure(row, result.error.name, failure), now);
+    }
   }
 
   private count(row: OutboxRow, result: Result): void {
@@ -201,19 +218,9 @@ export class OutboxDispatcher {
     const now = Date.now();
     if (now - this.backlogCountedAt < 1000) return;
     this.backlogCountedAt = now;
-    const { pending, oldestCreatedAt } = await backlog(this.deps.db);
+    const { pending, oldestCreatedAt } = await this.deps.store.read((r) => r.outbox.backlog());
     this.deps.metrics.outboxBacklog.set(pending);
     this.deps.metrics.outboxOldestAge.set(oldestCreatedAt ? (this.deps.clock().getTime() - oldestCreatedAt) / 1000 : 0);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

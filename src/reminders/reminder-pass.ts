@@ -2,15 +2,15 @@
  * One pass of the reminder job: every pending invitation that is due gets its reminder, or
  * expires. Each is claimed with a conditional update in the same transaction that writes its
  * outbox rows, and the rows' ids derive from (collaboration, reminder number): a second pass,
- * a late or doubled cron tick, or a second worker on the same database sends nothing twice.
+ * a late or doubled cron tick, or other workers on the same database, on this machine or
+ * others, send nothing twice. Concurrent passes share the due rows (a row another pass holds is
+ * left to it) rather than wait for each other.
  */
-import type { Database, Sql } from '../store/database.js';
-import { claimReminder, findDue, transition, type Collaboration } from '../store/collaborations.js';
-import { expireToken, findAdminByCollaboration } from '../store/customer-admins.js';
+import type { Store, StoreTx } from '../store/store.js';
+import type { Collaboration } from '../store/collaboration.js';
 import { reminderTime, nextDueAt, type ReminderPolicy } from '../domain/invitation-schedule.js';
 import { agencyEmail, customerEmail } from '../domain/email-models.js';
 import { Effects } from '../handlers/effects.js';
-import { addToOutbox } from '../store/outbox.js';
 import type { Logger } from '../logger.js';
 
 export const REMINDER_SOURCE = '/collab-worker/reminders';
@@ -20,15 +20,19 @@ export interface PassResult {
   expired: string[];
 }
 
-export async function runReminderPass(db: Database, policy: ReminderPolicy, now: Date, log: Logger, batch = 500): Promise<PassResult> {
+export async function runReminderPass(store: Store, policy: ReminderPolicy, now: Date, log: Logger, batch = 500): Promise<PassResult> {
   const result: PassResult = { reminders: [], expired: [] };
   for (;;) {
-    // Small transactions: a pass over many due rows never holds the write lock for long.
-    const handled = await db.transaction(async (sql) => {
-      const due = await findDue(sql, now.getTime(), batch);
-      for (const c of due) await handleDue(sql, c, policy, now, result);
-      return due.length;
+    // Small transactions: a pass over many due rows never holds the write lock for long. What a
+    // transaction claimed counts once it is committed (the store may run it again on a conflict).
+    const { handled, claimed } = await store.transaction(async (tx) => {
+      const claimed: PassResult = { reminders: [], expired: [] };
+      const due = await tx.collaborations.findDue(now.getTime(), batch);
+      for (const c of due) await handleDue(tx, c, policy, now, claimed);
+      return { handled: due.length, claimed };
     });
+    result.reminders.push(...claimed.reminders);
+    result.expired.push(...claimed.expired);
     if (handled < batch) break;
   }
   if (result.reminders.length || result.expired.length) {
@@ -37,16 +41,16 @@ export async function runReminderPass(db: Database, policy: ReminderPolicy, now:
   return result;
 }
 
-async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult): Promise<void> {
+async function handleDue(tx: StoreTx, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult): Promise<void> {
   const t = now.getTime();
   const a = c.activation;
   if (t >= c.expiresAt) {
-    if (!(await transition(sql, c.id, ['pending'], 'expired', t))) return;
-    await expireToken(sql, c.id, t);
+    if (!(await tx.collaborations.transition(c.id, ['pending'], 'expired', t))) return;
+    await tx.customerAdmins.expireToken(c.id, t);
     const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:expired` });
     effects.email(agencyEmail('invitation-expired', a, { invitationExpiresAt: new Date(c.expiresAt).toISOString() }));
     effects.event('collaboration.invitation-expired', { collaborationId: c.id, expiredAt: new Date(c.expiresAt).toISOString() });
-    await addToOutbox(sql, effects.entries, t);
+    await tx.outbox.add(effects.entries, t);
     result.expired.push(c.id);
     return;
   }
@@ -56,13 +60,13 @@ async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now
   let number = c.remindersSent + 1;
   while ((reminderTime(c, policy, number + 1) ?? Infinity) <= t) number++;
   const next = nextDueAt({ ...c, remindersSent: number }, policy);
-  if (!(await claimReminder(sql, c.id, c.remindersSent, number, next, t))) return;
+  if (!(await tx.collaborations.claimReminder(c.id, c.remindersSent, number, next, t))) return;
 
   const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` });
-  const admin = c.invitationKind === 'admin-welcome' ? await findAdminByCollaboration(sql, c.id) : undefined;
+  const admin = c.invitationKind === 'admin-welcome' ? await tx.customerAdmins.findByCollaboration(c.id) : undefined;
   const model = customerEmail('reminder', a, { reminderNumber: number, invitationExpiresAt: new Date(c.expiresAt).toISOString() });
   effects.email(model, admin && !admin.activatedAt ? { adminId: admin.id, nonce: admin.tokenNonce } : undefined);
   effects.event('collaboration.reminder-sent', { collaborationId: c.id, reminderNumber: number });
-  await addToOutbox(sql, effects.entries, t);
+  await tx.outbox.add(effects.entries, t);
   result.reminders.push({ collaborationId: c.id, number });
 }

@@ -1,16 +1,17 @@
 /**
- * Runs the reminder pass on a cron schedule (time zone Europe/Stockholm). Several workers may
- * each fire: the pass itself guarantees each reminder is sent once, so no coordinator is needed.
+ * Runs the reminder pass on a cron schedule (time zone Europe/Stockholm). Several workers, on
+ * one machine or several, may each fire: the pass itself claims each reminder once, so no
+ * coordinator is needed.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Database } from '../store/database.js';
+import type { Store } from '../store/store.js';
 import type { ReminderPolicy } from '../domain/invitation-schedule.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { runReminderPass } from './reminder-pass.js';
 
 export interface ReminderSchedulerDeps {
-  db: Database;
+  store: Store;
   policy: ReminderPolicy;
   schedule: string;
   clock: () => Date;
@@ -26,7 +27,7 @@ export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledTa
     deps.schedule,
     async () => {
       try {
-        const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log);
+        const result = await runReminderPass(deps.store, deps.policy, deps.clock(), deps.log);
         deps.metrics.remindersSent.inc({ kind: 'reminder' }, result.reminders.length);
         deps.metrics.remindersSent.inc({ kind: 'expiry' }, result.expired.length);
         if (result.reminders.length || result.expired.length) deps.onQueued();

@@ -4,10 +4,9 @@
  * worker's events queue with a fresh retry budget; a failed delivery is put back in the outbox.
  * Each requeue is recorded in the audit trail with who did it.
  */
-import type { Database } from '../store/database.js';
+import type { Store } from '../store/store.js';
 import type { Publisher } from '../broker/publisher.js';
-import { setFailedStatus, type FailedMessage } from '../store/failed-messages.js';
-import { revive } from '../store/outbox.js';
+import type { FailedMessage } from '../store/failed-message.js';
 import { ROUTING_KEY_HEADER } from '../intake/failure.js';
 
 export interface RequeueResult {
@@ -17,7 +16,7 @@ export interface RequeueResult {
 }
 
 export async function requeue(
-  db: Database,
+  store: Store,
   publisher: Publisher,
   eventsQueue: string,
   messages: FailedMessage[],
@@ -31,9 +30,9 @@ export async function requeue(
       continue;
     }
     if (m.origin === 'outbox') {
-      const revived = await db.transaction(async (sql) => {
-        const ok = await revive(sql, m.messageId!, now);
-        if (ok) await setFailedStatus(sql, m.id, 'requeued', actor, now);
+      const revived = await store.transaction(async (tx) => {
+        const ok = await tx.outbox.revive(m.messageId!, now);
+        if (ok) await tx.failed.setStatus(m.id, 'requeued', actor, now);
         return ok;
       });
       results.push({ id: m.id, ok: revived, detail: revived ? 'back in the outbox' : 'outbox row is no longer failed' });
@@ -46,7 +45,7 @@ export async function requeue(
       contentType: m.contentType ?? undefined,
       headers: { ...m.headers, [ROUTING_KEY_HEADER]: m.routingKey },
     });
-    await db.transaction((sql) => setFailedStatus(sql, m.id, 'requeued', actor, now));
+    await store.transaction((tx) => tx.failed.setStatus(m.id, 'requeued', actor, now));
     results.push({ id: m.id, ok: true, detail: `sent to ${eventsQueue}` });
   }
   return results;

@@ -1,5 +1,6 @@
 /**
- * One isolated world per test: its own vhost, SMTP server, SQLite file and worker, all real.
+ * One isolated world per test: its own vhost, SMTP server, store (a SQLite file, or a PostgreSQL
+ * database of its own) and worker, all real.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import amqp from 'amqplib';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { Worker } from '../../src/worker.js';
-import { Database } from '../../src/store/database.js';
+import { createStoreWorld, type StoreKind, type StoreWorld } from './stores.js';
 import { createVhost, type TestVhost } from './rabbit.js';
 import { TestSmtpServer } from './smtp.js';
 import { MessageCapture } from './capture.js';
@@ -28,26 +29,30 @@ export interface Harness {
   vhost: TestVhost;
   smtp: TestSmtpServer;
   capture: MessageCapture;
+  /** The store's world: its kind, settings, environment for processes, inspection queries. */
+  store: StoreWorld;
   config: Config;
   dir: string;
   worker: Worker | undefined;
   startWorker(overrides?: Partial<Config>, clock?: () => Date): Promise<Worker>;
   stopWorker(): Promise<void>;
   publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
+  /** Rows of an inspection query, `?` placeholders, for either store. */
   query<T = Record<string, unknown>>(sql: string, params?: (string | number)[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
-export async function createHarness(label: string, overrides: Partial<Config> = {}): Promise<Harness> {
+export async function createHarness(label: string, overrides: Partial<Config> = {}, storeKind: StoreKind = 'sqlite'): Promise<Harness> {
   const vhost = createVhost(label);
   const smtp = await new TestSmtpServer().start();
   const capture = await new MessageCapture().start(vhost.url);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `collab-${label}-`));
+  const store = await createStoreWorld(storeKind, label);
   const config: Config = {
     ...loadConfig({}),
     amqpUrl: vhost.url,
     smtpUrl: smtp.url,
-    databasePath: path.join(dir, 'worker.db'),
+    ...store.settings,
     mailDir: path.join(dir, 'mail'),
     httpPort: 0,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -69,7 +74,7 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
   };
 
   const harness: Harness = {
-    vhost, smtp, capture, config, dir, worker: undefined,
+    vhost, smtp, capture, store, config, dir, worker: undefined,
     async startWorker(more = {}, clock) {
       harness.worker = await Worker.start({ config: { ...config, ...more }, log: createLogger(config.logLevel), clock });
       return harness.worker;
@@ -85,14 +90,7 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
       ch.publish('collab.events', key, content, { persistent: true, contentType });
       await ch.waitForConfirms();
     },
-    async query(sql, params = []) {
-      const db = await Database.open(config.databasePath);
-      try {
-        return await db.all(sql, params);
-      } finally {
-        await db.close();
-      }
-    },
+    query: (sql, params = []) => store.query(sql, params),
     async close() {
       const leftovers = killLeftoverWorkers();
       await harness.stopWorker();
@@ -100,6 +98,7 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
       await capture.stop().catch(() => undefined);
       await smtp.stop();
       vhost.delete();
+      await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
       if (leftovers > 0) throw new Error(`the test left ${leftovers} worker process(es) running`);
     },

@@ -22,6 +22,8 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): R
     ...(config.smtpUrl ? { SMTP_URL: config.smtpUrl } : {}),
     MAIL_DIR: config.mailDir,
     DATABASE_PATH: config.databasePath,
+    ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}),
+    ...(config.activationSecret ? { ACTIVATION_SECRET: config.activationSecret } : {}),
     HTTP_PORT: '0',
     LOG_LEVEL: 'info',
     RETRY_DELAYS: config.retryDelaysMs.map((ms) => `${ms}ms`).join(','),

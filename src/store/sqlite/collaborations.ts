@@ -1,22 +1,8 @@
 /** SQL of the collaborations table. State changes are conditional: they say which state they expect. */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-import type { ActivatedData } from '../messages/incoming.js';
-
-export type CollaborationState = 'pending' | 'active' | 'expired' | 'ended';
-
-export interface Collaboration {
-  id: string;
-  state: CollaborationState;
-  invitationKind: 'invitation' | 'admin-welcome';
-  activation: ActivatedData;
-  invitedAt: number;
-  expiresAt: number;
-  remindersSent: number;
-  nextDueAt: number | null;
-  approvedAt: number | null;
-  endedAt: number | null;
-}
+import type { ActivatedData } from '../../messages/incoming.js';
+import type { Collaboration, CollaborationState, InvitationFilter } from '../collaboration.js';
 
 interface CollaborationRow {
   id: string;
@@ -116,14 +102,9 @@ export async function claimReminder(sql: Sql, id: string, previous: number, numb
   return changes === 1;
 }
 
-export interface InvitationFilter {
-  pendingOnly: boolean;
-  limit: number;
-}
-
 export async function listInvitations(sql: Sql, filter: InvitationFilter): Promise<Collaboration[]> {
   const rows = await sql.all<CollaborationRow>(
-    `SELECT * FROM collaborations ${filter.pendingOnly ? "WHERE state = 'pending'" : ''} ORDER BY invited_at DESC LIMIT ?`,
+    `SELECT * FROM collaborations ${filter.pendingOnly ? "WHERE state = 'pending'" : ''} ORDER BY invited_at DESC, id DESC LIMIT ?`,
     [filter.limit],
   );
   return rows.map(fromRow);

@@ -4,23 +4,7 @@
  */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-
-export type OutboxChannel = 'email' | 'amqp';
-
-export interface OutboxEntry {
-  /** Deterministic: writing the same effect twice is a no-op (INSERT OR IGNORE). */
-  id: string;
-  channel: OutboxChannel;
-  topic: string;
-  collaborationId: string | null;
-  payload: unknown;
-}
-
-export interface OutboxRow extends OutboxEntry {
-  seq: number;
-  attempts: number;
-  createdAt: number;
-}
+import type { OutboxBacklog, OutboxChannel, OutboxEntry, OutboxRow } from '../outbox-entry.js';
 
 /**
  * New rows are due at once (next_attempt_at 0), whatever the clock of whoever wrote them: a
@@ -107,11 +91,6 @@ export async function revive(sql: Sql, id: string, now: number): Promise<boolean
     [now, id],
   );
   return changes === 1;
-}
-
-export interface OutboxBacklog {
-  pending: number;
-  oldestCreatedAt: number | null;
 }
 
 export async function backlog(sql: Sql): Promise<OutboxBacklog> {

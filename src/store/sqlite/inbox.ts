@@ -1,13 +1,7 @@
 /** The inbox remembers every handled event by its CloudEvents identity (source + id). */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-
-export interface EventKey {
-  source: string;
-  id: string;
-}
-
-export const keyOf = (e: EventKey) => `${e.source}\u001f${e.id}`;
+import { keyOf, type EventKey } from '../inbox-mark.js';
 
 /** Which of these events were handled before: one query for a whole batch. */
 export async function findHandled(sql: Sql, events: EventKey[]): Promise<Set<string>> {

@@ -1,9 +1,9 @@
-/** The promise layer over sqlite3, against a real SQLite file. */
+/** The SQLite adapter's promise layer over sqlite3, against a real SQLite file. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Database } from '../../src/store/database.js';
+import { Database } from '../../src/store/sqlite/database.js';
 
 let dir: string;
 let db: Database;

@@ -1,22 +1,7 @@
 /** SQL of customer administrators and their single-use activation tokens. */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-
-export interface CustomerAdmin {
-  id: string;
-  collaborationId: string;
-  customerId: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  phone: string | null;
-  tokenNonce: string;
-  tokenHash: string;
-  tokenExpiresAt: number;
-  activatedAt: number | null;
-}
-
-export type NewCustomerAdmin = Omit<CustomerAdmin, 'activatedAt'>;
+import type { CustomerAdmin, NewCustomerAdmin } from '../customer-admin.js';
 
 export async function insertCustomerAdmins(sql: Sql, admins: NewCustomerAdmin[], now: number): Promise<void> {
   await insertRows(

@@ -3,33 +3,7 @@
  * after a requeue updates its own row (same failure key), so the list stays one row per message.
  */
 import type { Sql } from './database.js';
-
-export type FailedStatus = 'failed' | 'requeued' | 'archived';
-
-export interface FailureRecord {
-  failureKey: string;
-  origin: 'queue' | 'outbox';
-  messageId: string | null;
-  source: string | null;
-  type: string | null;
-  collaborationId: string | null;
-  exchange: string;
-  routingKey: string;
-  contentType: string | null;
-  headers: Record<string, unknown>;
-  body: Buffer;
-  errorClass: string;
-  reason: string;
-  groupKey: string;
-  attempts: number;
-}
-
-export interface FailedMessage extends FailureRecord {
-  id: number;
-  firstFailedAt: number;
-  lastFailedAt: number;
-  status: FailedStatus;
-}
+import type { AuditEntry, FailedFilter, FailedMessage, FailedStatus, FailureGroup, FailureRecord } from '../failed-message.js';
 
 export async function recordFailure(sql: Sql, f: FailureRecord, now: number): Promise<void> {
   await sql.run(
@@ -45,14 +19,6 @@ export async function recordFailure(sql: Sql, f: FailureRecord, now: number): Pr
       f.contentType, JSON.stringify(f.headers), f.body, f.errorClass, f.reason, f.groupKey, f.attempts, now, now,
     ],
   );
-}
-
-export interface FailedFilter {
-  status?: FailedStatus[];
-  reason?: string;
-  type?: string;
-  group?: string;
-  ids?: number[];
 }
 
 export async function listFailed(sql: Sql, filter: FailedFilter = {}): Promise<FailedMessage[]> {
@@ -85,14 +51,6 @@ export async function listFailed(sql: Sql, filter: FailedFilter = {}): Promise<F
   return rows.map(fromRow);
 }
 
-export interface FailureGroup {
-  groupKey: string;
-  errorClass: string;
-  count: number;
-  lastFailedAt: number;
-  example: string;
-}
-
 export async function groupFailed(sql: Sql): Promise<FailureGroup[]> {
   return sql.all<FailureGroup>(
     `SELECT group_key AS groupKey, error_class AS errorClass, COUNT(*) AS count, MAX(last_failed_at) AS lastFailedAt,
@@ -104,12 +62,6 @@ export async function groupFailed(sql: Sql): Promise<FailureGroup[]> {
 export async function setFailedStatus(sql: Sql, id: number, status: FailedStatus, actor: string, now: number): Promise<void> {
   await sql.run('UPDATE failed_messages SET status = ? WHERE id = ?', [status, id]);
   await sql.run('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES (?, ?, ?, ?)', [id, status, actor, now]);
-}
-
-export interface AuditEntry {
-  action: string;
-  actor: string;
-  at: number;
 }
 
 export async function auditTrail(sql: Sql, id: number): Promise<AuditEntry[]> {

@@ -60,8 +60,17 @@ export class Database {
    * never both read and then both try to upgrade (which SQLite answers with SQLITE_BUSY).
    */
   transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN IMMEDIATE', fn);
+  }
+
+  /** A read transaction: one consistent snapshot (WAL), without the write lock. */
+  snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN', fn);
+  }
+
+  private inTransaction<T>(begin: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.enqueue(async () => {
-      await this.rawRun('BEGIN IMMEDIATE');
+      await this.rawRun(begin);
       try {
         const result = await fn(this.transactionSql());
         await this.rawRun('COMMIT');

@@ -1,6 +1,8 @@
 /**
- * The database layout, applied in order at start-up. A migration is never edited once it has
- * shipped: add a new one. Times are milliseconds since the epoch (UTC).
+ * The SQLite layout, applied in order at start-up; the version is SQLite's `user_version`. A
+ * migration is never edited once it has shipped: add a new one (and its PostgreSQL twin in
+ * ../postgres/migrations.ts, and its columns in ../tables.ts). Times are milliseconds since the
+ * epoch (UTC).
  */
 import type { Database } from './database.js';
 
@@ -107,13 +109,22 @@ const MIGRATIONS: string[] = [
 ];
 
 export async function migrate(db: Database): Promise<void> {
+  // Up to date (the usual case): no write transaction, so a reader never waits for the write lock.
+  if ((await schemaVersion(db)) === MIGRATIONS.length) return;
   await db.transaction(async (sql) => {
     const { user_version: current } = (await sql.get<{ user_version: number }>('PRAGMA user_version'))!;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the database's schema is version ${current}, newer than this worker's ${MIGRATIONS.length}: run the newer worker`);
+    }
     for (let version = current; version < MIGRATIONS.length; version++) {
       for (const statement of splitStatements(MIGRATIONS[version]!)) await sql.run(statement);
       await sql.run(`PRAGMA user_version = ${version + 1}`);
     }
   });
+}
+
+async function schemaVersion(db: Database): Promise<number> {
+  return (await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version;
 }
 
 /** sqlite3's run() takes one statement; our migrations have no semicolons inside statements (comments aside). */

@@ -1,7 +1,5 @@
 /**
- * Retention: forgets what no longer needs remembering, so the file stops growing. Done outbox
- * rows delivered before a cut-off and inbox marks of events handled before it are deleted;
- * pending and failed outbox rows stay whatever their age, and so does every other table.
+ * Retention on SQLite (see ../pruning.ts for what goes and what stays).
  *
  * Neither table has an index on these times (one on the inbox would cost every ingested event a
  * B-tree insert), so each table is walked in key order a window of `chunkSize` rows at a time,
@@ -9,31 +7,11 @@
  * however few of them are old, and the consumer's batches get the write lock between two windows.
  */
 import type { Database } from './database.js';
-import type { EventKey } from './inbox.js';
-
-/** Rows looked at (so at most deleted) in one transaction. */
-export const PRUNE_CHUNK = 5_000;
-
-const DAY_MS = 86_400_000;
-
-/** The cut-off for keeping `days` days: what is older goes. */
-export function retentionCutoff(now: number, days: number): number {
-  return now - days * DAY_MS;
-}
-
-export interface PruneOptions {
-  chunkSize?: number;
-  /** Stops after the window in progress (shutdown); the next run takes up what is left. */
-  signal?: AbortSignal;
-}
-
-export interface Pruned {
-  outbox: number;
-  inbox: number;
-}
+import type { EventKey } from '../inbox-mark.js';
+import { PRUNE_CHUNK, checkChunkSize, type PruneOptions, type Pruned } from '../pruning.js';
 
 export async function pruneOld(db: Database, before: number, { chunkSize = PRUNE_CHUNK, signal }: PruneOptions = {}): Promise<Pruned> {
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a whole number ≥ 1, not ${chunkSize}`);
+  checkChunkSize(chunkSize);
   const outbox = await pruneOutbox(db, before, chunkSize, signal);
   const inbox = await pruneInbox(db, before, chunkSize, signal);
   return { outbox, inbox };

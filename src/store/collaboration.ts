@@ -1,0 +1,63 @@
+/**
+ * Collaborations and their invitations, as the store keeps them. Times are milliseconds since
+ * the epoch (UTC). State changes outside the intake are conditional: they say which state they
+ * expect, so two workers cannot both make the same change.
+ */
+import type { ActivatedData } from '../messages/incoming.js';
+
+export type CollaborationState = 'pending' | 'active' | 'expired' | 'ended';
+
+export interface Collaboration {
+  id: string;
+  state: CollaborationState;
+  invitationKind: 'invitation' | 'admin-welcome';
+  /** The data of the activation event: everything later emails and commands need. */
+  activation: ActivatedData;
+  invitedAt: number;
+  expiresAt: number;
+  remindersSent: number;
+  /** When the reminder job must look at it next (reminder or expiry); null when never again. */
+  nextDueAt: number | null;
+  approvedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface InvitationFilter {
+  pendingOnly: boolean;
+  limit: number;
+}
+
+export interface CollaborationReads {
+  /** Invitations, newest first (`invitations list`). */
+  list(filter: InvitationFilter): Promise<Collaboration[]>;
+}
+
+export interface Collaborations extends CollaborationReads {
+  /**
+   * The collaborations with these ids that exist, in one query for a whole batch. They are held
+   * for the rest of the transaction: no other transaction changes them until it ends.
+   */
+  load(ids: string[]): Promise<Map<string, Collaboration>>;
+  /**
+   * Writes these collaborations as they are now, new or changed, in one statement. Each was
+   * loaded in this transaction or is new; a new one that another worker created meanwhile is a
+   * `StoreConflict` (the transaction runs again and then loads it).
+   */
+  save(collaborations: Collaboration[], now: number): Promise<void>;
+  /**
+   * Moves a collaboration from one of `from` to `to`. False when it was not in one of those
+   * states any more (another worker got there first): the caller then does nothing.
+   */
+  transition(id: string, from: CollaborationState[], to: CollaborationState, now: number): Promise<boolean>;
+  /**
+   * Pending invitations due at `now`, oldest first, at most `limit`. Reads the partial index of
+   * pending rows only. Rows another transaction is working on may be left out (PostgreSQL skips
+   * locked rows): a concurrent pass takes them.
+   */
+  findDue(now: number, limit: number): Promise<Collaboration[]>;
+  /**
+   * Claims reminder `number` of a pending invitation. Succeeds for exactly one caller: the one
+   * that still sees the reminder count it read. Two passes or two workers cannot both send it.
+   */
+  claimReminder(id: string, previous: number, number: number, nextDueAt: number, now: number): Promise<boolean>;
+}

@@ -1,0 +1,56 @@
+/**
+ * The outbox: every email, command and event leaves through a row written in the same
+ * transaction as the state change that caused it, and is marked done only once delivered.
+ */
+
+export type OutboxChannel = 'email' | 'amqp';
+
+export interface OutboxEntry {
+  /** Deterministic: writing the same effect twice is a no-op. */
+  id: string;
+  channel: OutboxChannel;
+  /** The email kind, or the routing key (= type) of the message to publish. */
+  topic: string;
+  collaborationId: string | null;
+  payload: unknown;
+}
+
+export interface OutboxRow extends OutboxEntry {
+  /** Order of writing; the handle of a leased row. */
+  seq: number;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface OutboxBacklog {
+  pending: number;
+  oldestCreatedAt: number | null;
+}
+
+/** Who holds a lease: `<host>:<pid>` of the worker process. */
+export type LeaseOwner = string;
+
+export interface OutboxReads {
+  /** Rows waiting for delivery and the creation time of the oldest (reads every pending row). */
+  backlog(): Promise<OutboxBacklog>;
+}
+
+export interface Outbox extends OutboxReads {
+  /**
+   * New rows are due at once, whatever the clock of whoever wrote them: a reminder pass run by
+   * support `--at` a later time must not hold its emails back until then. Ids are
+   * deterministic: writing the same effect again is a no-op.
+   */
+  add(entries: OutboxEntry[], now: number): Promise<void>;
+  /**
+   * Leases up to `limit` due rows for `leaseMs`, oldest first. Another worker, on this machine
+   * or another, skips leased rows; a worker that dies lets its lease run out and the rows are
+   * taken again: the lease bounds how long a dead worker's rows wait.
+   */
+  leaseDue(now: number, limit: number, leaseMs: number, owner: LeaseOwner): Promise<OutboxRow[]>;
+  markDelivered(seqs: number[], now: number): Promise<void>;
+  reschedule(seq: number, nextAttemptAt: number, error: string): Promise<void>;
+  markUndeliverable(seq: number, error: string): Promise<void>;
+  /** Support sent a failed delivery back: it is due now, with a fresh retry budget. */
+  revive(id: string, now: number): Promise<boolean>;
+}

@@ -1,0 +1,86 @@
+/** SQL of the failed messages that support browses and re-queues, and their audit trail, on PostgreSQL. */
+import type { PgSql } from './connection.js';
+import type { AuditEntry, FailedFilter, FailedMessage, FailedStatus, FailureGroup, FailureRecord } from '../failed-message.js';
+
+export async function recordFailure(sql: PgSql, f: FailureRecord, now: number): Promise<void> {
+  await sql.query(
+    `INSERT INTO failed_messages (failure_key, origin, message_id, source, type, collaboration_id, exchange, routing_key,
+       content_type, headers, body, error_class, reason, group_key, attempts, first_failed_at, last_failed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+     ON CONFLICT (failure_key) DO UPDATE SET
+       error_class = excluded.error_class, reason = excluded.reason, group_key = excluded.group_key,
+       attempts = failed_messages.attempts + excluded.attempts, last_failed_at = excluded.last_failed_at,
+       headers = excluded.headers, status = 'failed'`,
+    [
+      f.failureKey, f.origin, f.messageId, f.source, f.type, f.collaborationId, f.exchange, f.routingKey,
+      f.contentType, JSON.stringify(f.headers), f.body, f.errorClass, f.reason, f.groupKey, f.attempts, now,
+    ],
+  );
+}
+
+export async function listFailed(sql: PgSql, filter: FailedFilter = {}): Promise<FailedMessage[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  if (filter.status?.length) where.push(`status = ANY(${param(filter.status)}::text[])`);
+  if (filter.reason) where.push(`strpos(lower(reason), lower(${param(filter.reason)})) > 0`);
+  if (filter.type) where.push(`type = ${param(filter.type)}`);
+  if (filter.group) where.push(`group_key = ${param(filter.group)}`);
+  if (filter.ids) where.push(`id = ANY(${param(filter.ids)}::bigint[])`);
+  const { rows } = await sql.query(
+    `SELECT * FROM failed_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_failed_at DESC, id DESC`,
+    params,
+  );
+  return rows.map(fromRow);
+}
+
+/** The example reason is the greatest byte-wise, as SQLite picks it. */
+export async function groupFailed(sql: PgSql): Promise<FailureGroup[]> {
+  const { rows } = await sql.query<FailureGroup>(
+    `SELECT group_key AS "groupKey", error_class AS "errorClass", COUNT(*) AS count, MAX(last_failed_at) AS "lastFailedAt",
+            MAX(reason COLLATE "C") AS example
+     FROM failed_messages WHERE status = 'failed' GROUP BY group_key, error_class ORDER BY count DESC, "lastFailedAt" DESC`,
+  );
+  return rows;
+}
+
+export async function setFailedStatus(sql: PgSql, id: number, status: FailedStatus, actor: string, now: number): Promise<void> {
+  await sql.query('UPDATE failed_messages SET status = $1 WHERE id = $2', [status, id]);
+  await sql.query('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES ($1, $2, $3, $4)', [id, status, actor, now]);
+}
+
+export async function auditTrail(sql: PgSql, id: number): Promise<AuditEntry[]> {
+  const { rows } = await sql.query<AuditEntry>('SELECT action, actor, at FROM failed_message_audit WHERE failed_message_id = $1 ORDER BY id', [id]);
+  return rows;
+}
+
+export async function countFailedByStatus(sql: PgSql): Promise<Record<FailedStatus, number>> {
+  const { rows } = await sql.query<{ status: FailedStatus; n: number }>('SELECT status, COUNT(*) AS n FROM failed_messages GROUP BY status');
+  const counts: Record<FailedStatus, number> = { failed: 0, requeued: 0, archived: 0 };
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
+
+function fromRow(r: Record<string, unknown>): FailedMessage {
+  return {
+    id: r.id as number,
+    failureKey: r.failure_key as string,
+    origin: r.origin as 'queue' | 'outbox',
+    messageId: r.message_id as string | null,
+    source: r.source as string | null,
+    type: r.type as string | null,
+    collaborationId: r.collaboration_id as string | null,
+    exchange: r.exchange as string,
+    routingKey: r.routing_key as string,
+    contentType: r.content_type as string | null,
+    headers: JSON.parse(r.headers as string) as Record<string, unknown>,
+    body: r.body as Buffer,
+    errorClass: r.error_class as string,
+    reason: r.reason as string,
+    groupKey: r.group_key as string,
+    attempts: r.attempts as number,
+    firstFailedAt: r.first_failed_at as number,
+    lastFailedAt: r.last_failed_at as number,
+    status: r.status as FailedStatus,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The SQLite adapter of the store port: one file (WAL) on one machine, the embedded default.
+ * Write transactions take the write lock up front (BEGIN IMMEDIATE), so a transaction never
+ * meets a concurrent change: no conflicts, and several processes on this host can share the file.
+ */
+import type { Store, StoreReads, StoreTx } from '../store.js';
+import type { PruneOptions, Pruned } from '../pruning.js';
+import type { RowWriter, TableCounts } from '../tables.js';
+import { Database, type Sql } from './database.js';
+import { migrate } from './migrations.js';
+import { claimReminder, findCollaborations, findDue, listInvitations, saveCollaborations, transition } from './collaborations.js';
+import { expireToken, findAdminByCollaboration, insertCustomerAdmins, redeemToken } from './customer-admins.js';
+import { findHandled, markHandled } from './inbox.js';
+import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
+import { auditTrail, countFailedByStatus, groupFailed, listFailed, recordFailure, setFailedStatus } from './failed-messages.js';
+import { pruneOld } from './retention.js';
+import { takeBackLeases } from './leases.js';
+import { countRows, exportRows, importInto } from './copy.js';
+
+export class SqliteStore implements Store {
+  readonly reachable = true;
+  readonly description: string;
+
+  private constructor(
+    /** The connection itself, for tests that look at the tables. */
+    readonly db: Database,
+    readonly path: string,
+  ) {
+    this.description = `sqlite:${path}`;
+  }
+
+  /** Opens (or creates) the file at `path` and brings its schema up to date. */
+  static async open(path: string): Promise<SqliteStore> {
+    const db = await Database.open(path);
+    try {
+      await migrate(db);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    return new SqliteStore(db, path);
+  }
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.db.transaction((sql) => work(txOf(sql)));
+  }
+
+  read<T>(work: (reads: StoreReads) => Promise<T>): Promise<T> {
+    return work(readsOf(this.db));
+  }
+
+  prune(before: number, options?: PruneOptions): Promise<Pruned> {
+    return pruneOld(this.db, before, options);
+  }
+
+  takeBackLeases(now: number) {
+    return takeBackLeases(this.db, now);
+  }
+
+  onOutboxAdded(): () => void {
+    return () => undefined;
+  }
+
+  async whenReachable(): Promise<void> {}
+
+  isUnreachable(): boolean {
+    return false;
+  }
+
+  counts(): Promise<TableCounts> {
+    return countRows(this.db);
+  }
+
+  exportRows(write: RowWriter): Promise<void> {
+    return exportRows(this.db, write);
+  }
+
+  importRows(fill: (write: RowWriter) => Promise<void>): Promise<void> {
+    return this.db.transaction((sql) => fill(importInto(sql)));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function readsOf(sql: Sql): StoreReads {
+  return {
+    collaborations: { list: (filter) => listInvitations(sql, filter) },
+    outbox: { backlog: () => backlog(sql) },
+    failed: {
+      list: (filter) => listFailed(sql, filter),
+      groups: () => groupFailed(sql),
+      auditTrail: (id) => auditTrail(sql, id),
+      countByStatus: () => countFailedByStatus(sql),
+    },
+  };
+}
+
+function txOf(sql: Sql): StoreTx {
+  const reads = readsOf(sql);
+  return {
+    collaborations: {
+      ...reads.collaborations,
+      load: (ids) => findCollaborations(sql, ids),
+      save: (collaborations, now) => saveCollaborations(sql, collaborations, now),
+      transition: (id, from, to, now) => transition(sql, id, from, to, now),
+      findDue: (now, limit) => findDue(sql, now, limit),
+      claimReminder: (id, previous, number, nextDueAt, now) => claimReminder(sql, id, previous, number, nextDueAt, now),
+    },
+    customerAdmins: {
+      insert: (admins, now) => insertCustomerAdmins(sql, admins, now),
+      findByCollaboration: (id) => findAdminByCollaboration(sql, id),
+      redeemToken: (hash, now) => redeemToken(sql, hash, now),
+      expireToken: (id, now) => expireToken(sql, id, now),
+    },
+    inbox: {
+      findHandled: (events) => findHandled(sql, events),
+      markHandled: (events, now) => markHandled(sql, events, now),
+    },
+    outbox: {
+      ...reads.outbox,
+      add: (entries, now) => addToOutbox(sql, entries, now),
+      leaseDue: (now, limit, leaseMs, owner) => leaseDue(sql, now, limit, leaseMs, owner),
+      markDelivered: (seqs, now) => markDelivered(sql, seqs, now),
+      reschedule: (seq, at, error) => reschedule(sql, seq, at, error),
+      markUndeliverable: (seq, error) => markUndeliverable(sql, seq, error),
+      revive: (id, now) => revive(sql, id, now),
+    },
+    failed: {
+      ...reads.failed,
+      record: (failure, now) => recordFailure(sql, failure, now),
+      setStatus: (id, status, actor, now) => setFailedStatus(sql, id, status, actor, now),
+    },
+  };
+}
