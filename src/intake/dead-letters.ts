@@ -30,12 +30,17 @@ export class DeadLetterRecorder {
       : parsed.hint;
     const death = (msg.properties.headers?.['x-death'] as { count?: number; reason?: string }[] | undefined)?.[0];
     const lastError = msg.properties.headers?.[LAST_ERROR_HEADER];
+    // RabbitMQ dead-letters on the delivery after the limit-th return: limit + 1 deliveries.
+    const deliveries = this.deps.deliveryLimit + 1;
     const reason = death?.reason === 'delivery_limit'
-      ? `delivered ${this.deps.deliveryLimit} times without being handled: the worker may crash on this message`
+      ? `delivered ${deliveries} times (the queue's delivery limit is ${this.deps.deliveryLimit}) and never settled: each time, the worker holding it ` +
+        'stopped (crashed, was killed or lost its connection) before committing it. Either this message crashes the worker, or it was in ' +
+        'flight while the worker restarted: check the worker logs of that time, then requeue it'
       : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
+    const attempts = death?.reason === 'delivery_limit' ? deliveries : (death?.count ?? 0) + 1;
     try {
       await this.deps.db.transaction((sql) =>
-        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
+        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, attempts), this.deps.clock().getTime()),
       );
       channel.ack(msg);
       this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
