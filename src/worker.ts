@@ -70,6 +70,8 @@ export class Worker {
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
         deliveryLimit: config.deliveryLimit,
+        maxMessageBytes: config.maxMessageBytes,
+        maxBytesInFlight: config.maxBytesInFlight,
         handlerSettings: {
           policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
           activationSecret,
@@ -108,14 +110,20 @@ export class Worker {
     return this.http?.port ?? 0;
   }
 
-  /** Ready while consuming (or, without the consume role, connected to the broker) and the database answers. */
+  /**
+   * /readyz: ready while connected and consuming (when this process consumes), not stuck in a
+   * batch, and while the database answers.
+   */
   ready() {
-    const consuming = this.consumer ? this.consumer.consuming : this.broker.connected;
     const database = this.store.reachable;
-    return {
-      ready: consuming && database,
-      detail: { broker: this.broker.connected ? 'connected' : 'disconnected', consuming, database: database ? 'reachable' : 'unreachable' },
+    const broker = {
+      broker: this.broker.connected ? 'connected' : 'disconnected',
+      ...(this.broker.blocked ? { blocked: this.broker.blocked } : {}),
+      database: database ? 'reachable' : 'unreachable',
     };
+    if (!this.consumer) return { ready: this.broker.connected && !this.broker.blocked && database, detail: broker };
+    const { ready, ...consumer } = this.consumer.health();
+    return { ready: ready && !this.broker.blocked && database, detail: { ...broker, ...consumer } };
   }
 
   /**

@@ -23,6 +23,8 @@ export interface FailureRecord {
   reason: string;
   groupKey: string;
   attempts: number;
+  /** The failed message this delivery was requeued from (its failing again goes in that audit trail). */
+  requeuedFrom?: number;
 }
 
 export interface FailedMessage extends FailureRecord {
@@ -60,13 +62,27 @@ export interface FailedMessageReads {
   list(filter?: FailedFilter): Promise<FailedMessage[]>;
   /** Failed (not requeued or archived) messages counted by group, largest first. */
   groups(): Promise<FailureGroup[]>;
+  /** In the order things happened (time, then order of writing). */
   auditTrail(id: number): Promise<AuditEntry[]>;
   countByStatus(): Promise<Record<FailedStatus, number>>;
 }
 
 export interface FailedMessages extends FailedMessageReads {
-  /** Keeps a failure; the same failure key again adds its attempts and makes it failed again. */
+  /**
+   * Keeps a failed message, or updates the record of the same message (same failure key) when it
+   * fails again: attempts add up, the reason is the newest, and the status is `failed` again, so
+   * a message that fails after a requeue is listed again. Failing after a requeue is noted in the
+   * audit trail (action `failed again`, actor `worker`).
+   */
   record(failure: FailureRecord, now: number): Promise<void>;
   /** Sets the status and writes who did it to the audit trail. */
   setStatus(id: number, status: FailedStatus, actor: string, now: number): Promise<void>;
+  /**
+   * Marks a failed message requeued after it was sent back, unless it failed again in between
+   * (its attempts grew since `attemptsWhenRead`, or its status moved on): a newer `failed` is
+   * never overwritten. The requeue is in the audit trail either way. True if the status changed.
+   */
+  markRequeued(id: number, attemptsWhenRead: number, actor: string, requeuedAt: number): Promise<boolean>;
+  /** What became of a requeued message (`handled`, `skipped`, `handled before`), in its audit trail. */
+  recordRequeueOutcome(id: number, action: string, now: number): Promise<void>;
 }

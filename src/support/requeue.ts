@@ -7,7 +7,8 @@
 import type { Store } from '../store/store.js';
 import type { Publisher } from '../broker/publisher.js';
 import type { FailedMessage } from '../store/failed-message.js';
-import { ROUTING_KEY_HEADER } from '../intake/failure.js';
+import { REQUEUED_FROM_HEADER, ROUTING_KEY_HEADER } from '../intake/failure.js';
+import { withoutBrokerHeaders } from '../broker/headers.js';
 
 export interface RequeueResult {
   id: number;
@@ -39,14 +40,17 @@ export async function requeue(
       continue;
     }
     // Publish first, then mark: a crash between the two leaves it listed as failed (requeue
-    // again is harmless: the inbox drops a second copy), never marked but not sent.
+    // again is harmless: the inbox drops a second copy), never marked but not sent. The worker
+    // may fail it again before the mark: markRequeued then leaves its newer `failed` alone.
+    // The broker's headers (x-death, …) stay behind: RabbitMQ would take them for a
+    // dead-letter cycle on the message's next retry.
     await publisher.sendToQueue(eventsQueue, m.body, {
       messageId: m.messageId ?? `requeue-${m.id}-${now}`,
       contentType: m.contentType ?? undefined,
-      headers: { ...m.headers, [ROUTING_KEY_HEADER]: m.routingKey },
+      headers: { ...withoutBrokerHeaders(m.headers), [ROUTING_KEY_HEADER]: m.routingKey, [REQUEUED_FROM_HEADER]: m.id },
     });
-    await store.transaction((tx) => tx.failed.setStatus(m.id, 'requeued', actor, now));
-    results.push({ id: m.id, ok: true, detail: `sent to ${eventsQueue}` });
+    const marked = await store.transaction((tx) => tx.failed.markRequeued(m.id, m.attempts, actor, now));
+    results.push({ id: m.id, ok: true, detail: marked ? `sent to ${eventsQueue}` : `sent to ${eventsQueue}; it has failed again since` });
   }
   return results;
 }

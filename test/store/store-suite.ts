@@ -296,6 +296,32 @@ export function storeSuite(kind: StoreKind): void {
     });
   });
 
+  describe('requeues', () => {
+    it('mark a message requeued unless it failed again since; what became of it goes in its audit trail', async () => {
+      await store.transaction((tx) => tx.failed.record(failure('k-1'), NOW));
+      const [m] = await store.read((r) => r.failed.list());
+      expect(await store.transaction((tx) => tx.failed.markRequeued(m!.id, 1, 'support-anna', NOW + 1))).toBe(true);
+      expect((await store.read((r) => r.failed.list()))[0]!.status).toBe('requeued');
+
+      await store.transaction((tx) => tx.failed.record(failure('k-1', { requeuedFrom: m!.id }), NOW + 2));
+      // read before the failure above: its attempts are out of date, so the newer `failed` stays
+      expect(await store.transaction((tx) => tx.failed.markRequeued(m!.id, 1, 'support-bo', NOW + 3))).toBe(false);
+      expect((await store.read((r) => r.failed.list()))[0]).toMatchObject({ status: 'failed', attempts: 2 });
+
+      await store.transaction(async (tx) => {
+        await tx.failed.recordRequeueOutcome(m!.id, 'handled', NOW + 4);
+        await tx.failed.recordRequeueOutcome(m!.id + 1000, 'handled', NOW + 4); // no such message: nothing
+      });
+      expect(await store.read((r) => r.failed.auditTrail(m!.id))).toEqual([
+        { action: 'requeued', actor: 'support-anna', at: NOW + 1 },
+        { action: 'failed again', actor: 'worker', at: NOW + 2 },
+        { action: 'requeued', actor: 'support-bo', at: NOW + 3 },
+        { action: 'handled', actor: 'worker', at: NOW + 4 },
+      ]);
+      expect(await count('failed_message_audit')).toBe(4);
+    });
+  });
+
   describe('transactions', () => {
     it('are all or nothing: a failing one leaves nothing behind', async () => {
       await expect(

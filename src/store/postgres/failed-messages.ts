@@ -3,6 +3,7 @@ import type { PgSql } from './connection.js';
 import type { AuditEntry, FailedFilter, FailedMessage, FailedStatus, FailureGroup, FailureRecord } from '../failed-message.js';
 
 export async function recordFailure(sql: PgSql, f: FailureRecord, now: number): Promise<void> {
+  const before = await sql.query<{ id: number; status: FailedStatus }>('SELECT id, status FROM failed_messages WHERE failure_key = $1', [f.failureKey]);
   await sql.query(
     `INSERT INTO failed_messages (failure_key, origin, message_id, source, type, collaboration_id, exchange, routing_key,
        content_type, headers, body, error_class, reason, group_key, attempts, first_failed_at, last_failed_at)
@@ -15,6 +16,30 @@ export async function recordFailure(sql: PgSql, f: FailureRecord, now: number): 
       f.failureKey, f.origin, f.messageId, f.source, f.type, f.collaborationId, f.exchange, f.routingKey,
       f.contentType, JSON.stringify(f.headers), f.body, f.errorClass, f.reason, f.groupKey, f.attempts, now,
     ],
+  );
+  // After a requeue: the status may still say failed if the worker was quicker than the requeue's mark.
+  const previous = before.rows[0];
+  if (previous && (previous.status !== 'failed' || f.requeuedFrom === previous.id)) await insertAudit(sql, previous.id, 'failed again', 'worker', now);
+}
+
+export async function markRequeued(sql: PgSql, id: number, attemptsWhenRead: number, actor: string, requeuedAt: number): Promise<boolean> {
+  const { rowCount } = await sql.query(
+    "UPDATE failed_messages SET status = 'requeued' WHERE id = $1 AND status = 'failed' AND attempts = $2",
+    [id, attemptsWhenRead],
+  );
+  await insertAudit(sql, id, 'requeued', actor, requeuedAt);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function recordRequeueOutcome(sql: PgSql, id: number, action: string, now: number): Promise<void> {
+  await insertAudit(sql, id, action, 'worker', now);
+}
+
+/** Nothing for a failed message that is not there (a requeue header naming a pruned or foreign id). */
+async function insertAudit(sql: PgSql, id: number, action: string, actor: string, at: number): Promise<void> {
+  await sql.query(
+    'INSERT INTO failed_message_audit (failed_message_id, action, actor, at) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM failed_messages WHERE id = $1)',
+    [id, action, actor, at],
   );
 }
 
@@ -46,11 +71,11 @@ export async function groupFailed(sql: PgSql): Promise<FailureGroup[]> {
 
 export async function setFailedStatus(sql: PgSql, id: number, status: FailedStatus, actor: string, now: number): Promise<void> {
   await sql.query('UPDATE failed_messages SET status = $1 WHERE id = $2', [status, id]);
-  await sql.query('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES ($1, $2, $3, $4)', [id, status, actor, now]);
+  await insertAudit(sql, id, status, actor, now);
 }
 
 export async function auditTrail(sql: PgSql, id: number): Promise<AuditEntry[]> {
-  const { rows } = await sql.query<AuditEntry>('SELECT action, actor, at FROM failed_message_audit WHERE failed_message_id = $1 ORDER BY id', [id]);
+  const { rows } = await sql.query<AuditEntry>('SELECT action, actor, at FROM failed_message_audit WHERE failed_message_id = $1 ORDER BY at, id', [id]);
   return rows;
 }
 

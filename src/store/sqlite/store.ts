@@ -12,7 +12,7 @@ import { claimReminder, findCollaborations, findDue, listInvitations, saveCollab
 import { expireToken, findAdminByCollaboration, insertCustomerAdmins, redeemToken } from './customer-admins.js';
 import { findHandled, markHandled } from './inbox.js';
 import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
-import { auditTrail, countFailedByStatus, groupFailed, listFailed, recordFailure, setFailedStatus } from './failed-messages.js';
+import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued, recordFailure, recordRequeueOutcome, setFailedStatus } from './failed-messages.js';
 import { pruneOld } from './retention.js';
 import { takeBackLeases } from './leases.js';
 import { countRows, exportRows, importInto } from './copy.js';
@@ -131,6 +131,8 @@ function txOf(sql: Sql): StoreTx {
       ...reads.failed,
       record: (failure, now) => recordFailure(sql, failure, now),
       setStatus: (id, status, actor, now) => setFailedStatus(sql, id, status, actor, now),
+      markRequeued: (id, attempts, actor, at) => markRequeued(sql, id, attempts, actor, at),
+      recordRequeueOutcome: (id, action, now) => recordRequeueOutcome(sql, id, action, now),
     },
   };
 }
