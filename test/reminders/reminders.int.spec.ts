@@ -21,7 +21,12 @@ const policy = { reminderDays: [3, 7], invitationExpiryDays: 14 };
 const log = createLogger('silent');
 
 
+/**
+ * Days pass by assignment, so a delivery in flight when the clock jumps would find its own lease
+ * run out and be sent again: the clock moves only once the outbox is drained.
+ */
 async function pass(atMs: number) {
+  await waitFor(async () => (await h.query("SELECT 1 FROM outbox WHERE status = 'pending'")).length === 0, 'the outbox to drain before the clock moves');
   now = atMs;
   const result = await runReminderPass(h.worker!.store, policy, new Date(atMs), log);
   h.worker!.wakeDispatcher();

@@ -75,11 +75,13 @@ export async function createSchema(database: TestDatabase, label: string): Promi
 /** Closes every connection to the database from the server's side, as a failover or an admin would. */
 export async function terminateConnections(database: string): Promise<number> {
   return admin(async (client) => {
-    const { rows } = await client.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)',
+    // In the select list, not the WHERE: the planner may order conditions as it likes, and only
+    // the rows that passed the filter may be terminated.
+    const { rows } = await client.query<{ terminated: boolean }>(
+      'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
       [database],
     );
-    return rows.length;
+    return rows.filter((r) => r.terminated).length;
   });
 }
 
