@@ -68,3 +68,47 @@ export class TestSmtpServer {
     return waitFor(() => this.received.length >= n && this.received, `${n} emails (have ${this.received.length})`, timeoutMs);
   }
 }
+
+/**
+ * A real SMTP server that keeps only who each message went to and its Message-ID: for tests
+ * with thousands of emails, where parsing each one would cost the machine more than the worker.
+ */
+export class CountingSmtpServer {
+  readonly received: { to: string[]; messageId: string }[] = [];
+  private server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, session, callback) => {
+      let head = '';
+      stream.on('data', (c: Buffer) => {
+        if (head.length < 4096) head += c.toString('latin1');
+      });
+      stream.on('end', () => {
+        const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? '';
+        this.received.push({ to: session.envelope.rcptTo.map((r) => r.address), messageId });
+        callback();
+      });
+    },
+  });
+  port = 0;
+
+  async start(): Promise<this> {
+    this.server.on('error', () => undefined); // a killed worker resets its connections
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  waitForCount(n: number, timeoutMs?: number): Promise<unknown> {
+    return waitFor(() => this.received.length >= n, `${n} emails (have ${this.received.length})`, timeoutMs);
+  }
+}

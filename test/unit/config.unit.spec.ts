@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseDuration } from '../../src/config.js';
+import { activationSecretOf } from '../../src/admin/activation-token.js';
 
 describe('configuration', () => {
   it('has the defaults of the contract', () => {
@@ -42,5 +43,24 @@ describe('configuration', () => {
     expect(() => loadConfig({ RETENTION_SCHEDULE: 'daily' })).toThrow(/RETENTION_SCHEDULE="daily" is not valid: expected a cron expression/);
     expect(() => loadConfig({ REMINDER_SCHEDULE: '*/15 * *' })).toThrow(/REMINDER_SCHEDULE="\*\/15 \* \*" is not valid: expected a cron expression/);
     expect(loadConfig({ RETENTION_DAYS: '0' }).retentionDays).toBe(0);
+  });
+
+  it('selects PostgreSQL with DATABASE_URL, and refuses a URL that is not one without showing its password', () => {
+    expect(loadConfig({})).toMatchObject({ databaseUrl: undefined, databasePoolSize: 10 });
+    const url = 'postgres://collab:s3cret@db.example:5432/collab?sslmode=require';
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '4' })).toMatchObject({ databaseUrl: url, databasePoolSize: 4 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db.example/collab' }).databaseUrl).toBe('postgresql://db.example/collab');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://collab:s3cret@db.example/collab' })).toThrow(
+      'DATABASE_URL="mysql://collab:***@db.example/collab" is not valid: expected a PostgreSQL URL such as postgres://user:password@host:5432/database',
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'db.example:5432' })).toThrow(/^DATABASE_URL="db.example:5432" is not valid/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://collab:s3cret@/collab' })).toThrow(/DATABASE_URL="postgres:\/\/collab:\*\*\*@\/collab"/);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE="0" is not valid: expected a whole number ≥ 1/);
+  });
+
+  it('requires ACTIVATION_SECRET with DATABASE_URL: every instance must derive the same links, and the database never holds it', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://db.example/collab' });
+    expect(() => activationSecretOf(config)).toThrow(/^ACTIVATION_SECRET is required: with DATABASE_URL every instance must derive the same activation links/);
+    expect(activationSecretOf({ ...config, activationSecret: 'shared' })).toBe('shared');
   });
 });

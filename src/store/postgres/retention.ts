@@ -10,9 +10,13 @@ import type { EventKey } from '../inbox-mark.js';
 import { PRUNE_CHUNK, checkChunkSize, type PruneOptions, type Pruned } from '../pruning.js';
 
 /** Undefined when another instance holds the retention lock (it is pruning now). */
-export async function pruneOld(pool: pg.Pool, before: number, { chunkSize = PRUNE_CHUNK, signal }: PruneOptions = {}): Promise<Pruned | undefined> {
+export async function pruneOld(
+  connect: () => Promise<pg.PoolClient>,
+  before: number,
+  { chunkSize = PRUNE_CHUNK, signal }: PruneOptions = {},
+): Promise<Pruned | undefined> {
   checkChunkSize(chunkSize);
-  const client = await pool.connect();
+  const client = await connect();
   let broken: Error | undefined;
   try {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LOCKS.retention]);

@@ -119,7 +119,7 @@ export class PostgresStore implements Store {
 
   async prune(before: number, options?: PruneOptions): Promise<Pruned | undefined> {
     try {
-      return await pruneOld(this.pool, before, options);
+      return await pruneOld(() => this.connect(), before, options);
     } catch (err) {
       throw this.noted(err);
     }
@@ -162,13 +162,28 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  /** A pooled connection; failing to get one means the database cannot be reached. */
+  /**
+   * A pooled connection; failing to get one means the database cannot be reached. While it is
+   * checked out, the pool does not listen to it: a connection cut between two statements would
+   * be an uncaught 'error' (a crash), so it is listened to here until released. Its next
+   * statement then fails, and the transaction with it.
+   */
   private async connect(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (err) {
       throw this.noted(new DatabaseUnreachable(err));
     }
+    const lost = (err: Error) => this.noted(err);
+    client.on('error', lost);
+    const release = client.release.bind(client);
+    client.release = (destroy?: boolean | Error) => {
+      client.removeListener('error', lost);
+      client.release = release;
+      release(destroy);
+    };
+    return client;
   }
 
   private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
