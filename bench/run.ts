@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- --quick]`: the worker against the raw limits of the same broker, mail
- * server and disk, measured side by side in one run. Prints a table, then one line of JSON.
+ * server and disk, measured side by side in one run, on SQLite and on PostgreSQL (one worker
+ * process and two; a database made for the run on TEST_DATABASE_URL's server, default the local
+ * one). Prints a table, then one line of JSON.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { FROM_BUILD, spawnWorker, type WorkerProcess } from '../test/support/wor
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
 import { CountingSmtp, HandledCounter, activationEvent, percentile, publishAll, tempDir, until } from './world.js';
 import { createVhost } from '../test/support/rabbit.js';
+import { createDatabase } from '../test/support/postgres.js';
 
 const quick = process.argv.includes('--quick');
 const N_INGEST = quick ? 3_000 : 20_000;
@@ -25,6 +28,44 @@ let peakRss = 0;
 
 function env(url: string, dbPath: string, smtp: CountingSmtp, roles: string): Record<string, string> {
   return { AMQP_URL: url, SMTP_URL: smtp.url, DATABASE_PATH: dbPath, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: roles, MAIL_DIR: path.dirname(dbPath) };
+}
+
+/** Where a phase's worker keeps its state: a fresh SQLite file, or a fresh PostgreSQL database. */
+interface BenchStore {
+  label: string;
+  /** The phase's own directory (the SQLite file, MAIL_DIR). */
+  dir: string;
+  env: Record<string, string>;
+  remove(): Promise<void>;
+}
+
+function sqliteStore(): BenchStore {
+  const { dir, remove } = tempDir();
+  return { label: 'SQLite', dir, env: {}, remove: async () => remove() };
+}
+
+async function postgresStore(): Promise<BenchStore> {
+  const { dir, remove } = tempDir();
+  const database = await createDatabase('bench');
+  const drop = async () => {
+    remove();
+    await database.drop();
+  };
+  return { label: 'PostgreSQL', dir, env: { DATABASE_URL: database.url, ACTIVATION_SECRET: 'bench-secret' }, remove: drop };
+}
+
+function workerEnv(url: string, store: BenchStore, smtp: CountingSmtp, roles: string): Record<string, string> {
+  return { ...env(url, path.join(store.dir, 'bench.db'), smtp, roles), ...store.env };
+}
+
+/** CPU time a process has used, all its threads, in ms (/proc: utime + stime, 100 ticks a second). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /** The worker's resident memory, read from /proc: the worker runs in a process of its own. */
@@ -76,39 +117,47 @@ async function bareAck(url: string, bodies: Buffer[]): Promise<number> {
   return (bodies.length - 1) / ((last - first) / 1000);
 }
 
-/** The worker: events durably handled (state and outbox committed, acked) per second. */
-async function ingest(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promise<{ perSec: number; dbPath: string }> {
-  const { dir } = tempDir();
-  const dbPath = path.join(dir, 'bench.db');
+/**
+ * The worker: events durably handled (state and outbox committed, acked) per second, by
+ * `processes` consume-only worker processes on one store, and their CPU ms per activation.
+ */
+async function ingest(url: string, smtp: CountingSmtp, bodies: Buffer[], store: BenchStore, processes = 1): Promise<{ perSec: number; cpuMs: number }> {
   const cfg = loadConfig({});
   const topology = buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit });
   const setup = await amqp.connect(url);
   await assertTopology(await setup.createChannel(), topology);
   await setup.close();
   await publishAll(url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
-  const worker = await startWorker(env(url, dbPath, smtp, 'consume'));
-  const handled = new HandledCounter(worker);
+  const phase = `consume on ${store.label}`;
+  const workers = await Promise.all(Array.from({ length: processes }, () => startWorker(workerEnv(url, store, smtp, 'consume'), phase)));
+  const counters = workers.map((w) => new HandledCounter(w));
+  const handled = () => counters.reduce((sum, c) => sum + c.count(), 0);
   let atFirst = 0;
-  await until(() => (atFirst = handled.count()) > 0, 'first ack');
+  await until(() => (atFirst = handled()) > 0, 'first ack');
   const first = performance.now();
-  await until(() => handled.count() >= bodies.length, 'all acked');
+  const cpuAtFirst = workers.reduce((sum, w) => sum + cpuMsOf(w.child.pid!), 0);
+  await until(() => handled() >= bodies.length, 'all acked');
   const last = performance.now();
-  await worker.kill('SIGTERM');
-  return { perSec: (bodies.length - atFirst) / ((last - first) / 1000), dbPath };
+  const cpu = workers.reduce((sum, w) => sum + cpuMsOf(w.child.pid!), 0) - cpuAtFirst;
+  for (const worker of workers) await worker.kill('SIGTERM');
+  return { perSec: (bodies.length - atFirst) / ((last - first) / 1000), cpuMs: cpu / (bodies.length - atFirst) };
 }
 
-/** The worker's outbox to SMTP, against a bare pooled nodemailer loop in a process of its own. */
-async function delivery(url: string, smtp: CountingSmtp, dbPath: string, n: number): Promise<{ perSec: number; barePerSec: number }> {
+/**
+ * The worker's outbox to SMTP (`processes` dispatch-only workers on one store), against a bare
+ * pooled nodemailer loop in a process of its own, run right after.
+ */
+async function delivery(url: string, smtp: CountingSmtp, store: BenchStore, n: number, processes = 1): Promise<{ perSec: number; barePerSec: number }> {
   // Warm the SMTP server up first, so that neither side of the comparison pays for its start.
   await runScript('bench/bare-smtp.ts', [String(smtp.port), String(Math.min(1000, n))]);
   smtp.reset();
-  const worker = await startWorker(env(url, dbPath, smtp, 'dispatch'));
+  const workers = await Promise.all(Array.from({ length: processes }, () => startWorker(workerEnv(url, store, smtp, 'dispatch'), `dispatch on ${store.label}`)));
   await until(() => smtp.accepted > 0, 'first email');
   const first = performance.now();
   const atFirst = smtp.accepted;
   await until(() => smtp.accepted >= n, 'all emails');
   const perSec = (n - atFirst) / ((performance.now() - first) / 1000);
-  await worker.kill('SIGTERM');
+  for (const worker of workers) await worker.kill('SIGTERM');
 
   smtp.reset();
   const barePerSec = Number(await runScript('bench/bare-smtp.ts', [String(smtp.port), String(n)]));
@@ -123,9 +172,16 @@ function runScript(script: string, args: string[]): Promise<string> {
   });
 }
 
-/** The same activations through the worker's handlers and SQL without the broker (bench/storage.ts). */
-async function storage(): Promise<{ sqlitePerSec: number; pipelinePerSec: number }> {
-  return JSON.parse(await runScript('bench/storage.ts', [String(N_INGEST)])) as { sqlitePerSec: number; pipelinePerSec: number };
+interface Stored {
+  storePerSec: number;
+  pipelinePerSec: number;
+  storeCpuMs: number;
+  pipelineCpuMs: number;
+}
+
+/** The same activations through the worker's handlers and store without the broker (bench/storage.ts). */
+async function storage(kind: 'sqlite' | 'postgres'): Promise<Stored> {
+  return JSON.parse(await runScript('bench/storage.ts', [String(N_INGEST), kind])) as Stored;
 }
 
 async function render(): Promise<{ precompiledUs: number; mjmlUs: number }> {
@@ -200,13 +256,30 @@ async function main() {
     process.stderr.write(`bench${quick ? ' --quick' : ''}: bare consume-and-ack of ${N_INGEST}…\n`);
     const bareAckPerSec = await bareAck(vhost.url, bodies);
     process.stderr.write(`ingest of ${N_INGEST} activations…\n`);
-    const ingested = await ingest(vhost.url, smtp, bodies);
+    const sqlite = sqliteStore();
+    const ingested = await ingest(vhost.url, smtp, bodies, sqlite);
     // Right after the ingest it is compared with: this machine's disk is not equally fast all run long.
     process.stderr.write('storage alone…\n');
-    const stored = await storage();
+    const stored = await storage('sqlite');
     process.stderr.write(`delivery of the ${N_INGEST} emails from the outbox, and bare nodemailer…\n`);
-    const delivered = await delivery(vhost.url, smtp, ingested.dbPath, N_INGEST);
-    fs.rmSync(path.dirname(ingested.dbPath), { recursive: true, force: true });
+    const delivered = await delivery(vhost.url, smtp, sqlite, N_INGEST);
+    await sqlite.remove();
+
+    // PostgreSQL: one worker process, then two on one database (each phase on a fresh database).
+    const onPostgres: { ingest: { perSec: number; cpuMs: number }; delivery: { perSec: number; barePerSec: number } }[] = [];
+    for (const processes of [1, 2]) {
+      process.stderr.write(`PostgreSQL, ${processes} worker process(es): ingest and delivery of ${N_INGEST}…\n`);
+      const postgres = await postgresStore();
+      try {
+        const pgIngest = await ingest(vhost.url, smtp, bodies, postgres, processes);
+        const pgDelivery = await delivery(vhost.url, smtp, postgres, N_INGEST, processes);
+        onPostgres.push({ ingest: pgIngest, delivery: pgDelivery });
+      } finally {
+        await postgres.remove();
+      }
+    }
+    process.stderr.write('storage alone on PostgreSQL…\n');
+    const storedPg = await storage('postgres');
     process.stderr.write('render…\n');
     const rendered = await render();
     process.stderr.write(`${LARGE_COUNT} activations of 1 MiB each…\n`);
@@ -218,7 +291,7 @@ async function main() {
       ingestPerSec: Math.round(ingested.perSec),
       bareAckPerSec: Math.round(bareAckPerSec),
       ingestRatio: round(ingested.perSec / bareAckPerSec),
-      sqliteOnlyPerSec: Math.round(stored.sqlitePerSec),
+      sqliteOnlyPerSec: Math.round(stored.storePerSec),
       noBrokerPerSec: Math.round(stored.pipelinePerSec),
       deliveryPerSec: Math.round(delivered.perSec),
       bareSmtpPerSec: Math.round(delivered.barePerSec),
@@ -229,7 +302,15 @@ async function main() {
       peakRssMb: Math.round(peakRss / 1024 / 1024),
       rssGrowthPct: round(steadyRun.rssGrowthPct),
       largePeakRssMb: largeRun.peakRssMb,
+      postgresIngestPerSec: onPostgres.map((r) => Math.round(r.ingest.perSec)),
+      postgresDeliveryPerSec: onPostgres.map((r) => Math.round(r.delivery.perSec)),
+      postgresBareSmtpPerSec: onPostgres.map((r) => Math.round(r.delivery.barePerSec)),
+      postgresOnlyPerSec: Math.round(storedPg.storePerSec),
+      postgresNoBrokerPerSec: Math.round(storedPg.pipelinePerSec),
+      workerCpuMsPerActivation: { sqlite: round3(ingested.cpuMs), postgres: round3(onPostgres[0]!.ingest.cpuMs) },
+      storeCpuMsPerActivation: { sqlite: round3(stored.storeCpuMs), postgres: round3(storedPg.storeCpuMs) },
     };
+    const [pg1, pg2] = onPostgres as [(typeof onPostgres)[0], (typeof onPostgres)[0]];
     const rows: [string, string, string, string][] = [
       ['ingest (events/s)', `${result.ingestPerSec}`, `bare amqplib ack ${result.bareAckPerSec}/s, ratio ${result.ingestRatio}`, 'ratio ≥ 0.5'],
       ['  storage alone (events/s)', `${result.noBrokerPerSec}`, `SQLite's part alone ${result.sqliteOnlyPerSec}/s (${round(result.sqliteOnlyPerSec / result.bareAckPerSec)} of bare ack)`, ''],
@@ -238,6 +319,17 @@ async function main() {
       [`latency at ${STEADY_RATE}/s`, `p50 ${result.p50Ms} ms`, `p99 ${result.p99Ms} ms over ${steadyRun.sent} events`, 'p99 ≤ 250 ms'],
       ['worker memory', `peak RSS ${result.peakRssMb} MB`, `RSS growth ${result.rssGrowthPct} % over ${STEADY_SECONDS} s steady`, '≤ 200 MB, ≤ 5 %'],
       [`  ${LARGE_COUNT} × 1 MiB queued`, `peak RSS ${result.largePeakRssMb} MB`, `all handled in ${round(largeRun.seconds)} s (MAX_BYTES_IN_FLIGHT 8 MiB)`, '≤ 200 MB'],
+      ['ingest on PostgreSQL, 1 process (events/s)', `${Math.round(pg1.ingest.perSec)}`, `ratio ${round(pg1.ingest.perSec / bareAckPerSec)} of bare ack; SQLite ${result.ingestPerSec}/s`, ''],
+      ['ingest on PostgreSQL, 2 processes (events/s)', `${Math.round(pg2.ingest.perSec)}`, `${round(pg2.ingest.perSec / pg1.ingest.perSec)}× one process`, ''],
+      ['  storage alone, PostgreSQL (events/s)', `${result.postgresNoBrokerPerSec}`, `PostgreSQL's part alone ${result.postgresOnlyPerSec}/s (${round(result.postgresOnlyPerSec / bareAckPerSec)} of bare ack)`, ''],
+      ['delivery on PostgreSQL, 1 process (emails/s)', `${Math.round(pg1.delivery.perSec)}`, `bare nodemailer pool ${Math.round(pg1.delivery.barePerSec)}/s, ratio ${round(pg1.delivery.perSec / pg1.delivery.barePerSec)}`, ''],
+      ['delivery on PostgreSQL, 2 processes (emails/s)', `${Math.round(pg2.delivery.perSec)}`, `bare nodemailer pool ${Math.round(pg2.delivery.barePerSec)}/s, ratio ${round(pg2.delivery.perSec / pg2.delivery.barePerSec)}`, ''],
+      [
+        'worker CPU per activation (ms)',
+        `SQLite ${result.workerCpuMsPerActivation.sqlite}, PostgreSQL ${result.workerCpuMsPerActivation.postgres}`,
+        `the store's part: SQLite ${result.storeCpuMsPerActivation.sqlite}, PostgreSQL ${result.storeCpuMsPerActivation.postgres} (its server's CPU not counted)`,
+        '',
+      ],
     ];
     console.log('| measure | worker | same run, for comparison | goal |');
     console.log('|---|---|---|---|');
@@ -253,6 +345,10 @@ async function main() {
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 await main();
