@@ -24,7 +24,7 @@ export class DeadLetterRecorder {
 
   /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
   async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
-    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined, msg.properties.headers);
     const hint: MessageHint = parsed.ok
       ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
       : parsed.hint;

@@ -18,7 +18,7 @@ import { DeadLetterRecorder } from './dead-letters.js';
 import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, type MessageHint } from './failure.js';
+import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, knownType, originalRoutingKey, type MessageHint } from './failure.js';
 
 export interface EventConsumerDeps {
   broker: Broker;
@@ -43,7 +43,7 @@ interface Delivery {
 
 /** What happens to a delivery once its batch has committed. */
 type Settlement =
-  | { action: 'ack'; outcome: 'acked' | 'duplicate' | 'skipped' | 'failed' }
+  | { action: 'ack'; outcome: 'acked' | 'duplicate' | 'skipped' | 'failed'; reason?: string }
   | { action: 'retry'; reason: string }
   /** The database itself failed: let the broker redeliver (its delivery limit bounds this). */
   | { action: 'requeue' };
@@ -121,7 +121,7 @@ export class EventConsumer {
 
   private async processBatch(batch: Delivery[]): Promise<void> {
     const now = this.deps.clock();
-    const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined));
+    const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined, d.msg.properties.headers));
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
     let settlements: Settlement[];
     try {
@@ -141,7 +141,10 @@ export class EventConsumer {
     }
     this.deps.onCommitted();
     const ackedAtOnce = this.ackAtOnce(batch, settlements);
-    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+    const outcomes = await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+    // A broker cut leaves a whole batch unsettled: one line for it, not one per delivery.
+    const unsettled = outcomes.filter((o) => o === 'redelivered').length;
+    if (unsettled > 0) this.deps.log.warn({ deliveries: unsettled }, 'could not settle deliveries (the channel closed); the broker redelivers them');
   }
 
   /**
@@ -173,7 +176,7 @@ export class EventConsumer {
     if (!parsed.ok) {
       // Bad input is permanent: kept for support with its reason, never retried.
       await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
-      return { action: 'ack', outcome: 'failed' };
+      return { action: 'ack', outcome: 'failed', reason: parsed.reason };
     }
     const event = parsed.event;
     if (state.isHandled(event)) return { action: 'ack', outcome: 'duplicate' };
@@ -191,7 +194,7 @@ export class EventConsumer {
         : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
     await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
-    return { action: 'ack', outcome: 'failed' };
+    return { action: 'ack', outcome: 'failed', reason };
   }
 
   /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
@@ -211,8 +214,10 @@ export class EventConsumer {
   }
 
   /** `ackedAtOnce`: true if this delivery was acked with the batch, false if that failed. */
-  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<void> {
-    const type = parsed.ok ? parsed.event.type : 'invalid';
+  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<string> {
+    // A refused message's type when the contract knows it (from its envelope or routing key):
+    // never a value from the input as such, so the metric's labels stay few.
+    const type = parsed.ok ? parsed.event.type : knownType(parsed.hint, originalRoutingKey(d.msg)) ?? 'invalid';
     let outcome: string;
     try {
       if (s.action === 'ack') {
@@ -228,9 +233,9 @@ export class EventConsumer {
         d.channel.nack(d.msg, false, true);
         outcome = 'requeued';
       }
-    } catch (err) {
-      // The channel closed under us: the broker redelivers, and the inbox makes that harmless.
-      this.deps.log.warn({ err: (err as Error).message }, 'could not settle a delivery; it will be redelivered');
+    } catch {
+      // The channel closed under us: the broker redelivers, and the inbox makes that harmless
+      // (logged once for the batch by processBatch).
       try {
         d.channel.nack(d.msg, false, true);
       } catch {
@@ -242,10 +247,13 @@ export class EventConsumer {
     this.deps.metrics.messages.inc({ type, outcome });
     this.deps.metrics.handlingSeconds.observe({ type }, seconds);
     const hint = parsed.ok ? parsed.event : parsed.hint;
-    this.deps.log.info(
-      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(parsed.ok ? {} : { reason: parsed.reason }), ...(s.action === 'retry' ? { reason: s.reason } : {}) },
+    const reason = s.action === 'requeue' ? undefined : s.reason;
+    // A message kept as failed needs someone to look at it: a warning, with its reason.
+    this.deps.log[outcome === 'failed' ? 'warn' : 'info'](
+      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(reason ? { reason } : {}) },
       'message handled',
     );
+    return outcome;
   }
 
   private async scheduleRetry(msg: ConsumeMessage, reason: string): Promise<void> {

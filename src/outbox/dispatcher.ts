@@ -15,7 +15,8 @@ import type { EmailRenderer } from '../mail/renderer.js';
 import type { EmailPayload, PublishPayload } from '../handlers/effects.js';
 import { deriveToken } from '../admin/activation-token.js';
 import { activationUrl, senderFor } from '../mail/sender.js';
-import { groupKeyOf } from '../intake/failure.js';
+import { groupKeyOf, readableReason } from '../intake/failure.js';
+import { maskSecrets } from '../text/mask.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
@@ -173,14 +174,16 @@ export class OutboxDispatcher {
       for (const result of results) {
         if (result.ok) continue;
         const row = bySeq.get(result.seq)!;
-        const reason = `${result.error.name}: ${result.error.message}`;
+        // The row keeps the class with the message; a failed message keeps the class apart
+        // (errorClass), so its reason does not repeat it.
+        const lastError = maskSecrets(`${result.error.name}: ${result.error.message}`);
         const delay = this.deps.retryDelaysMs[row.attempts];
         if (!result.permanent && delay !== undefined) {
-          await reschedule(sql, row.seq, now + delay, reason);
+          await reschedule(sql, row.seq, now + delay, lastError);
           continue;
         }
-        await markUndeliverable(sql, row.seq, reason);
-        const failure = result.permanent ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`;
+        await markUndeliverable(sql, row.seq, lastError);
+        const failure = result.permanent ? result.error.message : `gave up after ${row.attempts + 1} attempts: ${result.error.message}`;
         await recordFailure(sql, outboxFailure(row, result.error.name, failure), now);
       }
     });
@@ -217,7 +220,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function outboxFailure(row: OutboxRow, errorClass: string, reason: string) {
+function outboxFailure(row: OutboxRow, errorClass: string, rawReason: string) {
+  const reason = readableReason(rawReason);
   const publish = row.channel === 'amqp' ? (row.payload as PublishPayload) : undefined;
   return {
     failureKey: `outbox:${row.id}`,

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { Worker } from '../../src/worker.js';
 import { Database } from '../../src/store/database.js';
 import { createVhost, type TestVhost } from './rabbit.js';
@@ -31,7 +31,8 @@ export interface Harness {
   config: Config;
   dir: string;
   worker: Worker | undefined;
-  startWorker(overrides?: Partial<Config>, clock?: () => Date): Promise<Worker>;
+  /** `log`: where the worker's lines go (default: stdout at TEST_LOG_LEVEL, silent). */
+  startWorker(overrides?: Partial<Config>, clock?: () => Date, log?: Logger): Promise<Worker>;
   stopWorker(): Promise<void>;
   publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: (string | number)[]): Promise<T[]>;
@@ -70,8 +71,8 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
 
   const harness: Harness = {
     vhost, smtp, capture, config, dir, worker: undefined,
-    async startWorker(more = {}, clock) {
-      harness.worker = await Worker.start({ config: { ...config, ...more }, log: createLogger(config.logLevel), clock });
+    async startWorker(more = {}, clock, log) {
+      harness.worker = await Worker.start({ config: { ...config, ...more }, log: log ?? createLogger(config.logLevel), clock });
       return harness.worker;
     },
     async stopWorker() {
