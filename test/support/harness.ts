@@ -34,7 +34,7 @@ export interface Harness {
   /** `log`: where the worker's lines go (default: stdout at TEST_LOG_LEVEL, silent). */
   startWorker(overrides?: Partial<Config>, clock?: () => Date, log?: Logger): Promise<Worker>;
   stopWorker(): Promise<void>;
-  publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
+  publish(body: Buffer | object, routingKey?: string, contentType?: string, headers?: Record<string, unknown>): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: (string | number)[]): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -79,11 +79,11 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
       await harness.worker?.stop();
       harness.worker = undefined;
     },
-    async publish(body, routingKey, contentType = 'application/cloudevents+json') {
+    async publish(body, routingKey, contentType = 'application/cloudevents+json', headers) {
       const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const key = routingKey ?? (JSON.parse(content.toString('utf8')) as { type: string }).type;
       const ch = await channel();
-      ch.publish('collab.events', key, content, { persistent: true, contentType });
+      ch.publish('collab.events', key, content, { persistent: true, contentType, headers });
       await ch.waitForConfirms();
     },
     async query(sql, params = []) {
