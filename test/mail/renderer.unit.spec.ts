@@ -227,6 +227,27 @@ describe('kind-specific content', () => {
     expect(invoices).toContain('Digital invoices & documents: Bookkeeping & Invoicing');
   });
 
+  it('a value cannot reverse the text around it: bidi controls from data reach neither subject, HTML nor text', () => {
+    const email = renderer.render({ ...find('invitation'), customerName: 'Kaffe\u202E BA nekoppok', agencyName: 'Byrån\u2067 Norr\u200F' });
+    for (const part of [email.subject, email.html, email.text]) expect(part).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(email.subject).toContain('Kaffe BA nekoppok');
+    expect(email.text).toContain('Byrån Norr (Anna Andersson) har bjudit in Kaffe BA nekoppok');
+  });
+
+  it('a name in a right-to-left script is isolated, so it does not reorder the sentence around it', () => {
+    const email = renderer.render({ ...find('invitation'), customerName: 'مقهى الفنجان' });
+    for (const part of [email.subject, email.html, email.text]) expect(part).toContain('\u2068مقهى الفنجان\u2069');
+  });
+
+  it('line and paragraph separators from data stay out of the text part\'s lines and the subject', () => {
+    const model = find('collaboration-ended');
+    const email = renderer.render({ ...model, customerName: 'Kaffe\u2028AB', endReason: 'Flytt\u2029till\u0085annan\r\nbyrå' });
+    for (const part of [email.subject, email.text]) expect(part).not.toMatch(/[\u0085\u2028\u2029]/);
+    expect(email.text).toContain('Anledning: Flytt till annan byrå');
+    expect(email.text).toContain('Kaffe AB');
+    expect(email.html).not.toMatch(/[\u0085\u2028\u2029]/);
+  });
+
   it('no control character from data reaches the subject', () => {
     const email = renderer.render({ ...find('invitation'), customerName: 'A\tB\u0085C\u2028D\u0000E' });
     expect(email.subject).toContain('A B C D E');
