@@ -47,6 +47,9 @@ export interface DispatcherDeps {
  */
 const LEASE_MS = 15_000;
 
+/** The reminder job's events, by the `kind` of collab_reminders_total. */
+const REMINDER_KINDS: Record<string, string | undefined> = { 'collaboration.reminder-sent': 'reminder', 'collaboration.invitation-expired': 'expiry' };
+
 type Result = { seq: number; ok: true } | { seq: number; ok: false; error: Error; permanent: boolean };
 
 export class OutboxDispatcher {
@@ -194,6 +197,10 @@ export class OutboxDispatcher {
     const outcome = result.ok ? 'sent' : result.permanent || this.deps.retryDelaysMs[row.attempts] === undefined ? 'failed' : 'retried';
     if (row.channel === 'email') this.deps.metrics.emails.inc({ kind: row.topic, result: outcome });
     else this.deps.metrics.published.inc({ type: row.topic, result: outcome === 'sent' ? 'confirmed' : outcome });
+    // Counted here, where the pass's event leaves, not in the pass: a pass run from the CLI
+    // (`reminders run`) or by another process is counted too, once.
+    const reminderKind = result.ok ? REMINDER_KINDS[row.topic] : undefined;
+    if (reminderKind) this.deps.metrics.remindersSent.inc({ kind: reminderKind });
     if (!result.ok) {
       this.deps.log.warn({ outboxId: row.id, collaborationId: row.collaborationId, topic: row.topic, outcome, err: result.error.message }, 'outbox delivery failed');
     }
