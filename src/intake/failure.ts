@@ -45,12 +45,14 @@ export function readableReason(reason: string): string {
 }
 
 /**
- * The contract's event type of a message: its envelope's, or, for a body that could not be
- * read (not JSON), the routing key it was published with when that names an event type.
+ * The contract's event type of a message, or undefined: its envelope's type when that is one of
+ * the contract's; for a body without a readable envelope (not JSON), the routing key it was
+ * published with when that names one. Never any other value from the input (metric labels).
  */
 export function knownType(hint: MessageHint, routingKey: string): string | undefined {
-  if (hint.type) return hint.type;
-  return (INCOMING_EVENT_TYPES as readonly string[]).includes(routingKey) ? routingKey : undefined;
+  const known = (t: string) => (INCOMING_EVENT_TYPES as readonly string[]).includes(t);
+  if (hint.type !== undefined) return known(hint.type) ? hint.type : undefined;
+  return known(routingKey) ? routingKey : undefined;
 }
 
 export function failureFromMessage(
@@ -70,7 +72,7 @@ export function failureFromMessage(
     origin: 'queue',
     messageId: hint.id ?? (msg.properties.messageId as string | undefined) ?? null,
     source: hint.source ?? null,
-    type: knownType(hint, originalRoutingKey(msg)) ?? null,
+    type: hint.type ?? knownType(hint, originalRoutingKey(msg)) ?? null,
     collaborationId: hint.collaborationId ?? null,
     exchange: msg.fields.exchange,
     routingKey: originalRoutingKey(msg),
