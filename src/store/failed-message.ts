@@ -78,6 +78,12 @@ export interface FailedMessages extends FailedMessageReads {
   /** Sets the status and writes who did it to the audit trail. */
   setStatus(id: number, status: FailedStatus, actor: string, now: number): Promise<void>;
   /**
+   * Moves a failed message from one status to another only if it is in `from` now, and records
+   * `action` in the audit trail only then: archiving twice changes nothing the second time.
+   * Returns whether it moved.
+   */
+  move(id: number, from: FailedStatus, to: FailedStatus, action: string, actor: string, now: number): Promise<boolean>;
+  /**
    * Marks a failed message requeued after it was sent back, unless it failed again in between
    * (its attempts grew since `attemptsWhenRead`, or its status moved on): a newer `failed` is
    * never overwritten. The requeue is in the audit trail either way. True if the status changed.

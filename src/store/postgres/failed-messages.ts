@@ -74,6 +74,13 @@ export async function setFailedStatus(sql: PgSql, id: number, status: FailedStat
   await insertAudit(sql, id, status, actor, now);
 }
 
+export async function moveFailed(sql: PgSql, id: number, from: FailedStatus, to: FailedStatus, action: string, actor: string, now: number): Promise<boolean> {
+  const { rowCount } = await sql.query('UPDATE failed_messages SET status = $1 WHERE id = $2 AND status = $3', [to, id, from]);
+  if (!rowCount) return false;
+  await sql.query('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES ($1, $2, $3, $4)', [id, action, actor, now]);
+  return true;
+}
+
 export async function auditTrail(sql: PgSql, id: number): Promise<AuditEntry[]> {
   const { rows } = await sql.query<AuditEntry>('SELECT action, actor, at FROM failed_message_audit WHERE failed_message_id = $1 ORDER BY at, id', [id]);
   return rows;

@@ -19,7 +19,7 @@ import { claimReminder, findDue, listInvitations, loadCollaborations, saveCollab
 import { expireToken, findAdminByCollaboration, insertCustomerAdmins, redeemToken } from './customer-admins.js';
 import { findHandled, markHandled } from './inbox.js';
 import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
-import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued, recordFailure, recordRequeueOutcome, setFailedStatus } from './failed-messages.js';
+import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued, moveFailed, recordFailure, recordRequeueOutcome, setFailedStatus } from './failed-messages.js';
 import { pruneOld } from './retention.js';
 import { countRows, exportRows, importInto, moveCountersPastCopiedRows } from './copy.js';
 
@@ -267,6 +267,7 @@ function txOf(sql: PgSql): StoreTx {
       record: (failure, now) => recordFailure(sql, failure, now),
       setStatus: (id, status, actor, now) => setFailedStatus(sql, id, status, actor, now),
       markRequeued: (id, attempts, actor, at) => markRequeued(sql, id, attempts, actor, at),
+      move: (id, from, to, action, actor, now) => moveFailed(sql, id, from, to, action, actor, now),
       recordRequeueOutcome: (id, action, now) => recordRequeueOutcome(sql, id, action, now),
     },
   };

@@ -12,7 +12,7 @@ import { claimReminder, findCollaborations, findDue, listInvitations, saveCollab
 import { expireToken, findAdminByCollaboration, insertCustomerAdmins, redeemToken } from './customer-admins.js';
 import { findHandled, markHandled } from './inbox.js';
 import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
-import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued, recordFailure, recordRequeueOutcome, setFailedStatus } from './failed-messages.js';
+import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued, moveFailed, recordFailure, recordRequeueOutcome, setFailedStatus } from './failed-messages.js';
 import { pruneOld } from './retention.js';
 import { takeBackLeases } from './leases.js';
 import { countRows, exportRows, importInto } from './copy.js';
@@ -132,6 +132,7 @@ function txOf(sql: Sql): StoreTx {
       record: (failure, now) => recordFailure(sql, failure, now),
       setStatus: (id, status, actor, now) => setFailedStatus(sql, id, status, actor, now),
       markRequeued: (id, attempts, actor, at) => markRequeued(sql, id, attempts, actor, at),
+      move: (id, from, to, action, actor, now) => moveFailed(sql, id, from, to, action, actor, now),
       recordRequeueOutcome: (id, action, now) => recordRequeueOutcome(sql, id, action, now),
     },
   };
