@@ -296,6 +296,23 @@ export function storeSuite(kind: StoreKind): void {
     });
   });
 
+  describe('archiving', () => {
+    it('moves a failed message only from the status it must have, and audits only a move', async () => {
+      await store.transaction((tx) => tx.failed.record(failure('k-1'), NOW));
+      const [m] = await store.read((r) => r.failed.list());
+      const move = (from: 'failed' | 'archived', to: 'failed' | 'archived', action: string, at: number) =>
+        store.transaction((tx) => tx.failed.move(m!.id, from, to, action, 'support-anna', at));
+      expect(await move('failed', 'archived', 'archived', NOW + 1)).toBe(true);
+      expect(await move('failed', 'archived', 'archived', NOW + 2)).toBe(false); // twice: nothing
+      expect(await move('archived', 'failed', 'unarchived', NOW + 3)).toBe(true);
+      expect((await store.read((r) => r.failed.list()))[0]!.status).toBe('failed');
+      expect(await store.read((r) => r.failed.auditTrail(m!.id))).toEqual([
+        { action: 'archived', actor: 'support-anna', at: NOW + 1 },
+        { action: 'unarchived', actor: 'support-anna', at: NOW + 3 },
+      ]);
+    });
+  });
+
   describe('requeues', () => {
     it('mark a message requeued unless it failed again since; what became of it goes in its audit trail', async () => {
       await store.transaction((tx) => tx.failed.record(failure('k-1'), NOW));
