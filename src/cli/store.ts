@@ -37,7 +37,7 @@ export function registerStore(program: Command): void {
       if (!fs.existsSync(from)) throw new Error(`no SQLite database at ${from} (DATABASE_PATH, or --from)`);
       const source = await openStore({ databasePath: from });
       try {
-        const target = await openStore({ databasePath: from, databaseUrl: to });
+        const target = await openStore({ databasePath: from, databaseUrl: to, databasePoolSize: 2, urlSetting: '--to' });
         try {
           const result = await copyStore(source, target);
           const changed = TABLES.some((t) => result.source[t.name] !== result.target[t.name]);

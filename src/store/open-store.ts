@@ -11,6 +11,8 @@ export interface StoreSettings {
   databaseUrl?: string;
   /** DATABASE_POOL_SIZE: connections to PostgreSQL of this process at most. */
   databasePoolSize?: number;
+  /** What errors call the URL when it is not DATABASE_URL (e.g. a CLI option). */
+  urlSetting?: string;
 }
 
 /**
@@ -18,6 +20,8 @@ export interface StoreSettings {
  * (DATABASE_URL: bad URL, connection refused, wrong credentials).
  */
 export function openStore(settings: StoreSettings, log?: Logger): Promise<Store> {
-  if (settings.databaseUrl) return PostgresStore.open({ url: settings.databaseUrl, size: settings.databasePoolSize ?? 10, log });
+  if (settings.databaseUrl) {
+    return PostgresStore.open({ url: settings.databaseUrl, size: settings.databasePoolSize ?? 10, log, setting: settings.urlSetting });
+  }
   return SqliteStore.open(settings.databasePath);
 }

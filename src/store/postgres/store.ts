@@ -25,6 +25,8 @@ import { countRows, exportRows, importInto, moveCountersPastCopiedRows } from '.
 
 export interface PostgresSettings extends PoolSettings {
   log?: Logger;
+  /** What start errors call the URL (default DATABASE_URL; `store copy` says --to). */
+  setting?: string;
 }
 
 /** Tries of a transaction that meets conflicts; each try waited for the other side's commit. */
@@ -54,7 +56,7 @@ export class PostgresStore implements Store {
    * connection or wrong credentials fail here with a message naming DATABASE_URL.
    */
   static async open(settings: PostgresSettings): Promise<PostgresStore> {
-    const where = `DATABASE_URL=${redactUrl(settings.url)}`;
+    const where = `${settings.setting ?? 'DATABASE_URL'}=${redactUrl(settings.url)}`;
     let pool: pg.Pool;
     try {
       pool = createPool(settings);
