@@ -10,6 +10,8 @@ import type { Database } from '../store/database.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { LAST_ERROR_HEADER, failureFromMessage, type MessageHint } from './failure.js';
+import { traceDeliveries } from './event-traces.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 export interface DeadLetterDeps {
   db: Database;
@@ -17,6 +19,7 @@ export interface DeadLetterDeps {
   clock: () => Date;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 export class DeadLetterRecorder {
@@ -25,6 +28,7 @@ export class DeadLetterRecorder {
   /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
   async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
     const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+    const [trace] = traceDeliveries(this.deps.tracing, this.deps.log, [{ msg, receivedAt: performance.now() }], [parsed]);
     const hint: MessageHint = parsed.ok
       ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
       : parsed.hint;
@@ -35,13 +39,15 @@ export class DeadLetterRecorder {
       : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
     try {
       await this.deps.db.transaction((sql) =>
-        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
+        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1, trace!.incoming), this.deps.clock().getTime()),
       );
       channel.ack(msg);
       this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
-      this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
+      this.deps.log.warn({ eventId: hint.id, type: hint.type, traceId: trace!.span.traceId, reason }, 'poison message kept as failed');
+      trace!.span.end({ error: reason, attributes: { 'collab.outcome': 'failed' } });
     } catch (err) {
-      this.deps.log.error({ err }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
+      this.deps.log.error({ err, eventId: hint.id, traceId: trace!.span.traceId }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
+      trace!.span.end({ error: (err as Error).message });
       try {
         channel.nack(msg, false, true);
       } catch {

@@ -19,6 +19,8 @@ import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, type MessageHint } from './failure.js';
+import { traceDeliveries, traceHeaders, type DeliveryTrace } from './event-traces.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 export interface EventConsumerDeps {
   broker: Broker;
@@ -31,6 +33,7 @@ export interface EventConsumerDeps {
   handlerSettings: HandlerSettings;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** Called after a commit that may have added outbox rows. */
   onCommitted: () => void;
 }
@@ -123,16 +126,20 @@ export class EventConsumer {
     const now = this.deps.clock();
     const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined));
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
+    const traces = traceDeliveries(this.deps.tracing, this.deps.log, batch, parsed);
+    const commit = this.deps.tracing.batch(traces.map((t) => t.span));
     let settlements: Settlement[];
     try {
       settlements = await this.deps.db.transaction(async (sql) => {
         const state = await BatchState.load(sql, events);
         const result: Settlement[] = [];
-        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, state, batch[i]!, parsed[i]!, now));
+        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, state, batch[i]!, parsed[i]!, now, traces[i]!));
         await state.write(sql, now.getTime());
         return result;
       });
+      commit.end();
     } catch (err) {
+      commit.end({ error: (err as Error).message });
       // The database failed as a whole (busy past its timeout, disk full): every message of the
       // batch is retried on the schedule; past it, the broker's delivery limit takes over.
       const reason = `database: ${(err as Error).message}`;
@@ -141,7 +148,7 @@ export class EventConsumer {
     }
     this.deps.onCommitted();
     const ackedAtOnce = this.ackAtOnce(batch, settlements);
-    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, traces[i]!, ackedAtOnce.get(d.channel))));
   }
 
   /**
@@ -168,20 +175,20 @@ export class EventConsumer {
     return acked;
   }
 
-  private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
+  private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date, trace: DeliveryTrace): Promise<Settlement> {
     const attempt = attemptOf(d.msg);
     if (!parsed.ok) {
       // Bad input is permanent: kept for support with its reason, never retried.
-      await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
+      await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1, trace.incoming), now.getTime());
       return { action: 'ack', outcome: 'failed' };
     }
     const event = parsed.event;
     if (state.isHandled(event)) return { action: 'ack', outcome: 'duplicate' };
 
-    const outcome = this.decide(event, state, now);
+    const outcome = this.decide(event, state, now, trace);
     if (outcome.kind === 'done') return { action: 'ack', outcome: 'acked' };
     if (outcome.kind === 'skip') {
-      this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, reason: outcome.reason }, 'event skipped');
+      this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, traceId: trace.span.traceId, reason: outcome.reason }, 'event skipped');
       return { action: 'ack', outcome: 'skipped' };
     }
     if (outcome.kind === 'retry' && attempt < this.deps.retryDelaysMs.length) return { action: 'retry', reason: outcome.reason };
@@ -190,20 +197,23 @@ export class EventConsumer {
         ? ['Rejected', outcome.reason]
         : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
-    await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
+    await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1, trace.incoming), now.getTime());
     return { action: 'ack', outcome: 'failed' };
   }
 
   /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
-  private decide(event: IncomingEvent, state: BatchState, now: Date): Outcome {
-    const scope = state.scope(event, now);
+  private decide(event: IncomingEvent, state: BatchState, now: Date, trace: DeliveryTrace): Outcome {
+    const scope = state.scope(event, now, trace.span.extension);
+    const log = this.deps.log;
     let outcome: Outcome;
     try {
-      outcome = handle(event, { ...this.deps.handlerSettings, state: scope, now, log: this.deps.log });
+      // Handlers rarely log: their logger (with the trace id) is made only when they do.
+      const context = { ...this.deps.handlerSettings, state: scope, now, get log() { return log.child({ traceId: trace.span.traceId }); } };
+      outcome = handle(event, context);
     } catch (err) {
       const error = err as Error;
       // An unexpected error may be passing: retry it within the schedule, then keep it as failed.
-      this.deps.log.warn({ err: error, eventId: event.id }, 'handler threw');
+      this.deps.log.warn({ err: error, eventId: event.id, traceId: trace.span.traceId }, 'handler threw');
       return { kind: 'retry', reason: `${error.name}: ${error.message}` };
     }
     if (outcome.kind === 'done' || outcome.kind === 'skip') state.commit(event, scope);
@@ -211,7 +221,7 @@ export class EventConsumer {
   }
 
   /** `ackedAtOnce`: true if this delivery was acked with the batch, false if that failed. */
-  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<void> {
+  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, trace: DeliveryTrace, ackedAtOnce?: boolean): Promise<void> {
     const type = parsed.ok ? parsed.event.type : 'invalid';
     let outcome: string;
     try {
@@ -221,7 +231,7 @@ export class EventConsumer {
         if (ackedAtOnce === undefined) d.channel.ack(d.msg);
         outcome = s.outcome;
       } else if (s.action === 'retry') {
-        await this.scheduleRetry(d.msg, s.reason);
+        await this.scheduleRetry(d.msg, s.reason, trace);
         d.channel.ack(d.msg);
         outcome = 'retried';
       } else {
@@ -230,7 +240,7 @@ export class EventConsumer {
       }
     } catch (err) {
       // The channel closed under us: the broker redelivers, and the inbox makes that harmless.
-      this.deps.log.warn({ err: (err as Error).message }, 'could not settle a delivery; it will be redelivered');
+      this.deps.log.warn({ err: (err as Error).message, traceId: trace.span.traceId }, 'could not settle a delivery; it will be redelivered');
       try {
         d.channel.nack(d.msg, false, true);
       } catch {
@@ -242,13 +252,15 @@ export class EventConsumer {
     this.deps.metrics.messages.inc({ type, outcome });
     this.deps.metrics.handlingSeconds.observe({ type }, seconds);
     const hint = parsed.ok ? parsed.event : parsed.hint;
+    const reason = !parsed.ok ? parsed.reason : s.action === 'retry' ? s.reason : undefined;
     this.deps.log.info(
-      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(parsed.ok ? {} : { reason: parsed.reason }), ...(s.action === 'retry' ? { reason: s.reason } : {}) },
+      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), traceId: trace.span.traceId, ...(reason ? { reason } : {}) },
       'message handled',
     );
+    trace.span.end({ attributes: { 'collab.outcome': outcome }, ...(outcome === 'failed' || outcome === 'retried' || outcome === 'redelivered' || outcome === 'requeued' ? { error: reason ?? outcome } : {}) });
   }
 
-  private async scheduleRetry(msg: ConsumeMessage, reason: string): Promise<void> {
+  private async scheduleRetry(msg: ConsumeMessage, reason: string, trace: DeliveryTrace): Promise<void> {
     const broker = this.deps.broker.current;
     if (!broker) throw new Error('broker not connected');
     const attempt = attemptOf(msg);
@@ -262,6 +274,8 @@ export class EventConsumer {
         [ATTEMPT_HEADER]: attempt + 1,
         [ROUTING_KEY_HEADER]: originalRoutingKey(msg),
         [LAST_ERROR_HEADER]: reason.slice(0, 500),
+        // The next attempt continues this trace, also when the body carries none.
+        ...traceHeaders(trace.incoming),
       },
     });
   }

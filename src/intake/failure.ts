@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
 import type { FailureRecord } from '../store/failed-messages.js';
+import { toExtension, type TraceContext } from '../tracing/trace-context.js';
 
 export const ATTEMPT_HEADER = 'x-collab-attempt';
 export const ROUTING_KEY_HEADER = 'x-collab-routing-key';
@@ -42,6 +43,8 @@ export function failureFromMessage(
   errorClass: string,
   reason: string,
   attempts: number,
+  /** The trace the message was handled in: kept as its `traceparent` header, so a requeue continues it. */
+  trace?: TraceContext,
 ): FailureRecord {
   // The same envelope failing again is the same failed message; a body we could not read is
   // known by its content.
@@ -57,7 +60,7 @@ export function failureFromMessage(
     exchange: msg.fields.exchange,
     routingKey: originalRoutingKey(msg),
     contentType: (msg.properties.contentType as string | undefined) ?? null,
-    headers,
+    headers: trace ? { ...headers, ...toExtension(trace) } : headers,
     body: msg.content,
     errorClass,
     reason,

@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import type { TraceExtension } from '../tracing/trace-context.js';
 
 export interface OutgoingMail {
   /** Stable per outbox row: a resend carries the same Message-ID, and a file keeps its name. */
@@ -17,6 +18,8 @@ export interface OutgoingMail {
   html: string;
   text: string;
   contentLanguage: string;
+  /** The trace of what caused the email: sent as `traceparent` / `tracestate` headers. */
+  trace?: TraceExtension;
 }
 
 export interface Mailer {
@@ -34,7 +37,8 @@ function message(mail: OutgoingMail) {
     html: mail.html,
     text: mail.text,
     messageId: `<${mail.id}@collab-worker>`,
-    headers: { 'Content-Language': mail.contentLanguage },
+    // W3C Trace Context's own field names, as HTTP carries them: lowercase hex, no data in them.
+    headers: { 'Content-Language': mail.contentLanguage, ...mail.trace },
   };
 }
 

@@ -47,6 +47,9 @@ interface Envelope<T extends IncomingEventType, D> {
   type: T;
   time?: string;
   datacontenttype?: string;
+  /** The distributed-tracing extension, as received: unchecked (a malformed one is ignored, not refused). */
+  traceparent?: unknown;
+  tracestate?: unknown;
   data: D;
 }
 
@@ -60,6 +63,9 @@ export interface MessageHint {
   source?: string;
   type?: string;
   collaborationId?: string;
+  /** The distributed-tracing extension of a refused message, as received. */
+  traceparent?: unknown;
+  tracestate?: unknown;
 }
 
 export type ParseResult = { ok: true; event: IncomingEvent } | { ok: false; reason: string; hint: MessageHint };
@@ -128,7 +134,7 @@ function hintOf(json: unknown): MessageHint {
   const j = json as Record<string, unknown>;
   const data = typeof j.data === 'object' && j.data !== null ? (j.data as Record<string, unknown>) : {};
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return { id: str(j.id), source: str(j.source), type: str(j.type), collaborationId: str(data.collaborationId) };
+  return { id: str(j.id), source: str(j.source), type: str(j.type), collaborationId: str(data.collaborationId), traceparent: j.traceparent, tracestate: j.tracestate };
 }
 
 /** Why the contract asks for a field, where knowing it helps whoever fixes the message. */
