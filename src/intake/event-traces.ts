@@ -12,6 +12,8 @@ import type { ParseResult } from '../messages/schemas.js';
 import { newTraceContext, parseTraceContext, toExtension, type TraceContext, type TraceExtension } from '../tracing/trace-context.js';
 import type { TraceSpan, Tracing } from '../tracing/tracing.js';
 
+const NO_ATTRIBUTES = {};
+
 export interface DeliveryTrace {
   /** The context the message arrived with, or the one it was given: kept with a retry or a failure. */
   incoming: TraceContext;
@@ -43,7 +45,7 @@ export function traceDeliveries(
         `malformed traceparent (${where as string}) ignored; the message is handled in trace ${incoming.traceId}`,
       );
     }
-    const attributes = {
+    const attributes = !tracing.exporting ? NO_ATTRIBUTES : {
       'messaging.system': 'rabbitmq',
       'messaging.destination.name': msg.fields.exchange,
       'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
