@@ -21,8 +21,12 @@ type SetupListener = (channels: BrokerChannels) => Promise<void>;
 
 export class Broker extends EventEmitter {
   private channels: BrokerChannels | undefined;
+  private model: ChannelModel | undefined;
+  private topology: Topology | undefined;
   private readonly setupListeners: SetupListener[] = [];
   private closing = false;
+  /** The broker refuses our publishes while it is short of memory or disk (connection.blocked). */
+  private blockedReason: string | undefined;
 
   private constructor(
     private readonly connection: RecoveringChannelModel,
@@ -47,7 +51,14 @@ export class Broker extends EventEmitter {
     connection.on('disconnect', (err: Error) => broker!.lost(err));
     connection.on('connect-failed', (err: Error) => log.warn({ err: err.message }, 'broker connection attempt failed'));
     connection.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
-    connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
+    connection.on('blocked', (reason: string) => {
+      broker!.blockedReason = reason;
+      log.error({ reason }, 'the broker blocked the connection (a memory or disk alarm): publishes wait until it unblocks');
+    });
+    connection.on('unblocked', () => {
+      broker!.blockedReason = undefined;
+      log.info('the broker unblocked the connection');
+    });
     await connection.waitForConnect();
     return broker;
   }
@@ -60,6 +71,27 @@ export class Broker extends EventEmitter {
     return this.channels;
   }
 
+  /** Why the broker blocked the connection (resource alarm), or undefined while it is not blocked. */
+  get blocked(): string | undefined {
+    return this.blockedReason;
+  }
+
+  /**
+   * Declares the whole topology again on a channel of its own, e.g. after the broker cancelled a
+   * consumer because its queue was deleted. Rejects when not connected or when the broker refuses.
+   */
+  async reassertTopology(): Promise<void> {
+    const model = this.model;
+    if (!model || !this.topology) throw new Error('broker not connected');
+    const admin = await model.createChannel();
+    admin.on('error', () => undefined); // the rejection below says what went wrong
+    try {
+      await assertTopology(admin, this.topology);
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  }
+
   /** Called after every successful (re)connect, and at once if already connected. */
   async onSetup(listener: SetupListener): Promise<void> {
     this.setupListeners.push(listener);
@@ -69,10 +101,12 @@ export class Broker extends EventEmitter {
   async close(): Promise<void> {
     this.closing = true;
     this.channels = undefined;
+    this.model = undefined;
     await this.connection.close().catch(() => undefined);
   }
 
   private async setup(model: ChannelModel, topology: Topology): Promise<void> {
+    this.topology = topology;
     const admin = await model.createChannel();
     admin.on('error', () => undefined); // reported below, with what to do about it
     try {
@@ -102,13 +136,24 @@ export class Broker extends EventEmitter {
       });
     }
     this.channels = channels;
-    for (const listener of this.setupListeners) await listener(channels);
+    this.model = model;
+    this.blockedReason = undefined;
+    try {
+      for (const listener of this.setupListeners) await listener(channels);
+    } catch (err) {
+      // amqplib's recovery closes this connection and tries again; until then we are not connected.
+      this.channels = undefined;
+      this.model = undefined;
+      this.log.error({ err: (err as Error).message }, 'subscribing after connecting failed; reconnecting');
+      throw err;
+    }
     this.log.info('broker connected; topology asserted');
     this.emit('connected');
   }
 
   private lost(err: Error): void {
     this.channels = undefined;
+    this.model = undefined;
     if (this.closing) return;
     this.log.warn({ err: err?.message }, 'broker connection lost; reconnecting');
     this.emit('disconnected');

@@ -5,6 +5,7 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { recordFailure } from '../store/failed-messages.js';
+import { findHandled } from '../store/inbox.js';
 import { parseIncoming } from '../messages/schemas.js';
 import type { Database } from '../store/database.js';
 import type { Logger } from '../logger.js';
@@ -25,7 +26,11 @@ export interface DeadLetterDeps {
 export class DeadLetterRecorder {
   constructor(private readonly deps: DeadLetterDeps) {}
 
-  /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
+  /**
+   * A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed
+   * message, unless its event was handled after all (committed, then the worker stopped before
+   * the ack, at each delivery): that copy is only a duplicate, acked and logged.
+   */
   async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
     const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
     const [trace] = traceDeliveries(this.deps.tracing, this.deps.log, [{ msg, receivedAt: performance.now() }], [parsed]);
@@ -34,17 +39,26 @@ export class DeadLetterRecorder {
       : parsed.hint;
     const death = (msg.properties.headers?.['x-death'] as { count?: number; reason?: string }[] | undefined)?.[0];
     const lastError = msg.properties.headers?.[LAST_ERROR_HEADER];
+    // RabbitMQ dead-letters on the delivery after the limit-th return: limit + 1 deliveries.
+    const deliveries = this.deps.deliveryLimit + 1;
     const reason = death?.reason === 'delivery_limit'
-      ? `delivered ${this.deps.deliveryLimit} times without being handled: the worker may crash on this message`
+      ? `delivered ${deliveries} times (the queue's delivery limit is ${this.deps.deliveryLimit}) and never settled: each time, the worker holding it ` +
+        'stopped (crashed, was killed or lost its connection) before acknowledging it. Either this message crashes the worker, or it was in ' +
+        'flight while the worker restarted: check the worker logs of that time, then requeue it'
       : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
+    const attempts = death?.reason === 'delivery_limit' ? deliveries : (death?.count ?? 0) + 1;
     try {
-      await this.deps.db.transaction((sql) =>
-        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1, trace!.incoming), this.deps.clock().getTime()),
-      );
+      const outcome = await this.deps.db.transaction(async (sql) => {
+        if (parsed.ok && (await findHandled(sql, [parsed.event])).size > 0) return 'duplicate' as const;
+        await recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, attempts, trace!.incoming), this.deps.clock().getTime());
+        return 'failed' as const;
+      });
       channel.ack(msg);
-      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
-      this.deps.log.warn({ eventId: hint.id, type: hint.type, traceId: trace!.span.traceId, reason }, 'poison message kept as failed');
-      trace!.span.end({ error: reason, attributes: { 'collab.outcome': 'failed' } });
+      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome });
+      const traceId = trace!.span.traceId;
+      if (outcome === 'duplicate') this.deps.log.info({ eventId: hint.id, type: hint.type, traceId, deadLetterReason: death?.reason }, 'dead-lettered copy of an event handled before: dropped as a duplicate');
+      else this.deps.log.warn({ eventId: hint.id, type: hint.type, traceId, reason }, 'poison message kept as failed');
+      trace!.span.end({ attributes: { 'collab.outcome': outcome }, ...(outcome === 'failed' ? { error: reason } : {}) });
     } catch (err) {
       this.deps.log.error({ err, eventId: hint.id, traceId: trace!.span.traceId }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
       trace!.span.end({ error: (err as Error).message });

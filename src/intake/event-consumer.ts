@@ -3,12 +3,18 @@
  * transaction per batch (state read in two queries, written in a few multi-row statements, see
  * batch-state.ts), and acks only after the commit. Retries are re-published to their delay
  * queue (with confirms) before their original is acked, so a crash between the two loses nothing.
+ * The prefetch follows a byte budget with a slow start (prefetch-window.ts), and a consumer the
+ * broker cancels is subscribed again (subscription.ts).
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
 import type { Topology } from '../broker/topology.js';
 import type { Database, Sql } from '../store/database.js';
-import { recordFailure } from '../store/failed-messages.js';
+import { recordFailure, recordRequeueOutcome } from '../store/failed-messages.js';
+import { withoutBrokerHeaders } from '../broker/headers.js';
+import { PrefetchWindow } from './prefetch-window.js';
+import { QueueSubscription } from './subscription.js';
+import { refuseTooLarge } from './size-limit.js';
 import { parseIncoming } from '../messages/schemas.js';
 import { handle } from '../handlers/index.js';
 import type { Outcome } from '../handlers/outcome.js';
@@ -18,9 +24,14 @@ import { DeadLetterRecorder } from './dead-letters.js';
 import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, type MessageHint } from './failure.js';
+import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, requeuedFromOf, type MessageHint } from './failure.js';
 import { traceDeliveries, traceHeaders, type DeliveryTrace } from './event-traces.js';
 import type { Tracing } from '../tracing/tracing.js';
+
+/** Prefetch right after subscribing, in messages: a worker killed at once has held only these. */
+const INITIAL_PREFETCH = 8;
+/** A batch in progress longer than this means the consumer is stuck: /readyz says so. */
+const STALLED_AFTER_MS = 60_000;
 
 export interface EventConsumerDeps {
   broker: Broker;
@@ -29,6 +40,10 @@ export interface EventConsumerDeps {
   batchSize: number;
   retryDelaysMs: number[];
   deliveryLimit: number;
+  /** Largest message body handled, in bytes (MAX_MESSAGE_SIZE). */
+  maxMessageBytes: number;
+  /** Bytes of unsettled message bodies to aim for at most (MAX_BYTES_IN_FLIGHT). */
+  maxBytesInFlight: number;
   clock: () => Date;
   handlerSettings: HandlerSettings;
   log: Logger;
@@ -54,45 +69,66 @@ type Settlement =
 export class EventConsumer {
   private buffer: Delivery[] = [];
   private draining: Promise<void> | undefined;
-  private consumerTags = new Map<Channel, string[]>();
+  private batchStartedAt: number | undefined;
   private stopped = false;
 
   private readonly deadLetters: DeadLetterRecorder;
+  private readonly window: PrefetchWindow;
+  private readonly events: QueueSubscription;
+  private readonly deadLetterQueue: QueueSubscription;
 
   constructor(private readonly deps: EventConsumerDeps) {
     this.deadLetters = new DeadLetterRecorder(deps);
+    // Two batches' worth at most: one being committed, the next one arriving meanwhile.
+    this.window = new PrefetchWindow({ max: deps.batchSize * 2, initial: INITIAL_PREFETCH, budgetBytes: deps.maxBytesInFlight });
+    const common = { broker: deps.broker, log: deps.log };
+    this.events = new QueueSubscription({
+      ...common,
+      queue: deps.topology.eventsQueue,
+      onMessage: (channel, msg) => this.receive(channel, msg),
+      restartPrefetch: () => this.window.restart(),
+    });
+    this.deadLetterQueue = new QueueSubscription({
+      ...common,
+      queue: deps.topology.deadLetterQueue,
+      onMessage: (channel, msg) => void this.deadLetters.record(channel, msg),
+      restartPrefetch: () => 10,
+    });
   }
 
-  /** True while subscribed to the events queue on a live connection. */
+  /** True while subscribed to the events and dead-letter queues on a live connection. */
   get consuming(): boolean {
-    return !this.stopped && this.deps.broker.connected && this.consumerTags.size > 0;
+    return !this.stopped && this.deps.broker.connected && this.events.active && this.deadLetterQueue.active;
+  }
+
+  /** What /readyz reports of the consumer: ready only while consuming and not stuck in a batch. */
+  health(): { ready: boolean; consuming: boolean; batchInProgressMs?: number; prefetch: number } {
+    const batchInProgressMs = this.batchStartedAt === undefined ? undefined : Math.round(performance.now() - this.batchStartedAt);
+    const stalled = batchInProgressMs !== undefined && batchInProgressMs > STALLED_AFTER_MS;
+    return { ready: this.consuming && !stalled, consuming: this.consuming, prefetch: this.window.current, ...(batchInProgressMs !== undefined ? { batchInProgressMs } : {}) };
   }
 
   async start(): Promise<void> {
-    this.deps.broker.on('disconnected', () => this.consumerTags.clear());
+    this.deps.broker.on('disconnected', () => {
+      this.events.lost();
+      this.deadLetterQueue.lost();
+    });
     await this.deps.broker.onSetup((channels) => this.subscribe(channels));
   }
 
   /** Stops taking new deliveries and waits for the batch in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const [channel, tags] of this.consumerTags) {
-      for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
-    }
-    this.consumerTags.clear();
+    await this.events.close();
+    await this.deadLetterQueue.close();
     await this.draining;
   }
 
   private async subscribe({ consume, deadLetters }: BrokerChannels): Promise<void> {
     if (this.stopped) return;
-    const { topology, batchSize } = this.deps;
-    // Two batches' worth: one being committed, the next one arriving meanwhile.
-    await consume.prefetch(batchSize * 2);
-    const events = await consume.consume(topology.eventsQueue, (msg) => msg && this.receive(consume, msg));
-    this.consumerTags.set(consume, [events.consumerTag]);
-    await deadLetters.prefetch(10);
-    const dead = await deadLetters.consume(topology.deadLetterQueue, (msg) => msg && void this.deadLetters.record(deadLetters, msg));
-    this.consumerTags.set(deadLetters, [dead.consumerTag]);
+    // The dead-letter consumer first: a batch may need it as soon as events flow.
+    await this.deadLetterQueue.open(deadLetters, 10);
+    await this.events.open(consume, this.window.restart());
   }
 
   private receive(channel: Channel, msg: ConsumeMessage): void {
@@ -123,12 +159,22 @@ export class EventConsumer {
   }
 
   private async processBatch(batch: Delivery[]): Promise<void> {
+    this.batchStartedAt = performance.now();
+    try {
+      await this.handleBatch(batch);
+    } finally {
+      this.batchStartedAt = undefined;
+    }
+  }
+
+  private async handleBatch(batch: Delivery[]): Promise<void> {
     const now = this.deps.clock();
-    const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined));
+    const parsed = batch.map((d) => this.read(d.msg));
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
     const traces = traceDeliveries(this.deps.tracing, this.deps.log, batch, parsed);
     const commit = this.deps.tracing.batch(traces.map((t) => t.span));
     let settlements: Settlement[];
+    let committed = true;
     try {
       settlements = await this.deps.db.transaction(async (sql) => {
         const state = await BatchState.load(sql, events);
@@ -145,10 +191,30 @@ export class EventConsumer {
       const reason = `database: ${(err as Error).message}`;
       this.deps.log.error({ err }, 'database transaction failed; the batch will be retried');
       settlements = batch.map((d) => (attemptOf(d.msg) < this.deps.retryDelaysMs.length ? { action: 'retry', reason } : { action: 'requeue' }));
+      committed = false;
     }
     this.deps.onCommitted();
+    await this.adjustPrefetch(batch, committed);
     const ackedAtOnce = this.ackAtOnce(batch, settlements);
     await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, traces[i]!, ackedAtOnce.get(d.channel))));
+  }
+
+  /** A body above MAX_MESSAGE_SIZE is refused unread; the rest is parsed and validated. */
+  private read(msg: ConsumeMessage): ReturnType<typeof parseIncoming> {
+    if (msg.content.length > this.deps.maxMessageBytes) return refuseTooLarge(msg, this.deps.maxMessageBytes);
+    return parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+  }
+
+  /**
+   * Before the batch is acked (nothing more arrives until then): fit the prefetch to the byte
+   * budget and the sizes just seen, growing only after a commit.
+   */
+  private async adjustPrefetch(batch: Delivery[], committed: boolean): Promise<void> {
+    let largest = 0;
+    for (const d of batch) largest = Math.max(largest, d.msg.content.length);
+    const next = this.window.afterBatch(largest, committed);
+    if (next === undefined || this.stopped) return;
+    await this.events.resize(next).catch((err: Error) => this.deps.log.warn({ err: err.message, prefetch: next }, 'could not change the prefetch'));
   }
 
   /**
@@ -183,15 +249,15 @@ export class EventConsumer {
       return { action: 'ack', outcome: 'failed' };
     }
     const event = parsed.event;
-    if (state.isHandled(event)) return { action: 'ack', outcome: 'duplicate' };
-
+    const settled = await this.settledEarly(sql, d, state, event, now);
+    if (settled) return settled;
     const outcome = this.decide(event, state, now, trace);
-    if (outcome.kind === 'done') return { action: 'ack', outcome: 'acked' };
-    if (outcome.kind === 'skip') {
-      this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, traceId: trace.span.traceId, reason: outcome.reason }, 'event skipped');
-      return { action: 'ack', outcome: 'skipped' };
-    }
     if (outcome.kind === 'retry' && attempt < this.deps.retryDelaysMs.length) return { action: 'retry', reason: outcome.reason };
+    if (outcome.kind === 'done' || outcome.kind === 'skip') {
+      if (outcome.kind === 'skip') this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, traceId: trace.span.traceId, reason: outcome.reason }, 'event skipped');
+      await this.noteRequeueOutcome(sql, d, outcome.kind === 'done' ? 'handled' : 'skipped', now);
+      return { action: 'ack', outcome: outcome.kind === 'done' ? 'acked' : 'skipped' };
+    }
     const [errorClass, reason] =
       outcome.kind === 'fail'
         ? ['Rejected', outcome.reason]
@@ -199,6 +265,19 @@ export class EventConsumer {
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
     await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1, trace.incoming), now.getTime());
     return { action: 'ack', outcome: 'failed' };
+  }
+
+  /** A copy of an event handled before: acked, and noted on the failed message it was requeued from. */
+  private async settledEarly(sql: Sql, d: Delivery, state: BatchState, event: IncomingEvent, now: Date): Promise<Settlement | undefined> {
+    if (!state.isHandled(event)) return undefined;
+    await this.noteRequeueOutcome(sql, d, 'handled before', now);
+    return { action: 'ack', outcome: 'duplicate' };
+  }
+
+  /** A requeued message's fate, in its failed message's audit trail (its failing again is noted by recordFailure). */
+  private async noteRequeueOutcome(sql: Sql, d: Delivery, action: string, now: Date): Promise<void> {
+    const failedId = requeuedFromOf(d.msg);
+    if (failedId !== undefined) await recordRequeueOutcome(sql, failedId, action, now.getTime());
   }
 
   /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
@@ -270,7 +349,7 @@ export class EventConsumer {
       mandatory: true,
       contentType: msg.properties.contentType as string | undefined,
       headers: {
-        ...msg.properties.headers,
+        ...withoutBrokerHeaders(msg.properties.headers),
         [ATTEMPT_HEADER]: attempt + 1,
         [ROUTING_KEY_HEADER]: originalRoutingKey(msg),
         [LAST_ERROR_HEADER]: reason.slice(0, 500),

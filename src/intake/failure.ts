@@ -7,6 +7,8 @@ import { toExtension, type TraceContext } from '../tracing/trace-context.js';
 export const ATTEMPT_HEADER = 'x-collab-attempt';
 export const ROUTING_KEY_HEADER = 'x-collab-routing-key';
 export const LAST_ERROR_HEADER = 'x-collab-last-error';
+/** Set by a requeue: the id of the failed message the delivery was sent back from. */
+export const REQUEUED_FROM_HEADER = 'x-collab-requeued-from';
 
 export interface MessageHint {
   id?: string;
@@ -24,6 +26,12 @@ export function originalRoutingKey(msg: ConsumeMessage): string {
 export function attemptOf(msg: ConsumeMessage): number {
   const n = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 0);
   return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** The failed message this delivery was requeued from, if it was. */
+export function requeuedFromOf(msg: ConsumeMessage): number | undefined {
+  const n = Number(msg.properties.headers?.[REQUEUED_FROM_HEADER]);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /**
@@ -49,7 +57,8 @@ export function failureFromMessage(
   // The same envelope failing again is the same failed message; a body we could not read is
   // known by its content.
   const key = hint.id && hint.source ? `event:${hint.source}:${hint.id}` : `body:${crypto.createHash('sha256').update(msg.content).digest('hex')}`;
-  const { [ATTEMPT_HEADER]: _a, [LAST_ERROR_HEADER]: _e, ...headers } = msg.properties.headers ?? {};
+  // The broker's own headers (x-death, …) are kept: they tell support the message's past here.
+  const { [ATTEMPT_HEADER]: _a, [LAST_ERROR_HEADER]: _e, [REQUEUED_FROM_HEADER]: _r, ...headers } = msg.properties.headers ?? {};
   return {
     failureKey: key,
     origin: 'queue',
@@ -66,5 +75,6 @@ export function failureFromMessage(
     reason,
     groupKey: groupKeyOf(errorClass, reason),
     attempts,
+    requeuedFrom: requeuedFromOf(msg),
   };
 }

@@ -34,6 +34,8 @@ export interface Harness {
   startWorker(overrides?: Partial<Config>, clock?: () => Date): Promise<Worker>;
   stopWorker(): Promise<void>;
   publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
+  /** Straight to a queue (the default exchange), with headers: what a requeue or the broker would send. */
+  publishToQueue(queue: string, body: Buffer | object, headers?: Record<string, unknown>): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: (string | number)[]): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -83,6 +85,12 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
       const key = routingKey ?? (JSON.parse(content.toString('utf8')) as { type: string }).type;
       const ch = await channel();
       ch.publish('collab.events', key, content, { persistent: true, contentType });
+      await ch.waitForConfirms();
+    },
+    async publishToQueue(queue, body, headers = {}) {
+      const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+      const ch = await channel();
+      ch.sendToQueue(queue, content, { persistent: true, contentType: 'application/cloudevents+json', headers });
       await ch.waitForConfirms();
     },
     async query(sql, params = []) {
