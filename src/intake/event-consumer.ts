@@ -27,6 +27,7 @@ import type { Metrics } from '../metrics.js';
 import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, requeuedFromOf, type MessageHint } from './failure.js';
 import { traceDeliveries, traceHeaders, type DeliveryTrace } from './event-traces.js';
 import type { Tracing } from '../tracing/tracing.js';
+import { TracedHandlerContext } from './handler-context.js';
 
 /** Prefetch right after subscribing, in messages: a worker killed at once has held only these. */
 const INITIAL_PREFETCH = 8;
@@ -283,12 +284,9 @@ export class EventConsumer {
   /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
   private decide(event: IncomingEvent, state: BatchState, now: Date, trace: DeliveryTrace): Outcome {
     const scope = state.scope(event, now, trace.span.extension);
-    const log = this.deps.log;
     let outcome: Outcome;
     try {
-      // Handlers rarely log: their logger (with the trace id) is made only when they do.
-      const context = { ...this.deps.handlerSettings, state: scope, now, get log() { return log.child({ traceId: trace.span.traceId }); } };
-      outcome = handle(event, context);
+      outcome = handle(event, new TracedHandlerContext(this.deps.handlerSettings, scope, now, this.deps.log, trace.span.traceId));
     } catch (err) {
       const error = err as Error;
       // An unexpected error may be passing: retry it within the schedule, then keep it as failed.
@@ -336,7 +334,10 @@ export class EventConsumer {
       { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), traceId: trace.span.traceId, ...(reason ? { reason } : {}) },
       'message handled',
     );
-    trace.span.end({ attributes: { 'collab.outcome': outcome }, ...(outcome === 'failed' || outcome === 'retried' || outcome === 'redelivered' || outcome === 'requeued' ? { error: reason ?? outcome } : {}) });
+    if (this.deps.tracing.exporting) {
+      const failed = outcome === 'failed' || outcome === 'retried' || outcome === 'redelivered' || outcome === 'requeued';
+      trace.span.end({ attributes: { 'collab.outcome': outcome }, ...(failed ? { error: reason ?? outcome } : {}) });
+    }
   }
 
   private async scheduleRetry(msg: ConsumeMessage, reason: string, trace: DeliveryTrace): Promise<void> {

@@ -86,8 +86,8 @@ describe('trace context', () => {
     // An approval before its activation: retried on the schedule (150, 300, 600 ms), then failed.
     const approval = fixtureJson('approved.json');
     await h.publish(approval);
-    await waitFor(async () => (await h.query("SELECT id FROM failed_messages WHERE status = 'failed'")).length === 1, 'the failed approval');
-    const attempts = handledLines(approval.id as string);
+    // Its line is written once the failure is committed and the delivery settled.
+    const attempts = await waitFor(() => handledLines(approval.id as string).some((l) => l.outcome === 'failed') && handledLines(approval.id as string), 'the failed approval');
     expect(attempts.map((l) => l.outcome)).toEqual(['retried', 'retried', 'retried', 'failed']);
     const traceId = attempts[0]!.traceId as string;
     expect(new Set(attempts.map((l) => l.traceId))).toEqual(new Set([traceId]));
