@@ -23,7 +23,7 @@ describe('health and metrics', () => {
     const worker = await h.startWorker();
     const port = worker.httpPort;
     expect(await get(port, '/healthz')).toMatchObject({ status: 200 });
-    expect(JSON.parse((await get(port, '/readyz')).body)).toEqual({ ready: true, broker: 'connected', consuming: true });
+    expect(JSON.parse((await get(port, '/readyz')).body)).toEqual({ ready: true, broker: 'connected', consuming: true, prefetch: 8 });
 
     await h.publish(fixture('activated-digital-invoices-new.json'));
     await h.publish(fixture('invalid/truncated-json.txt'), 'collaboration.activated');
