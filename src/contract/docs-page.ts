@@ -29,6 +29,7 @@ const PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>collab-worker — contract (AsyncAPI)</title>
 <link rel="stylesheet" href="docs/asyncapi-ui.css">
+<style>body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }</style>
 </head>
 <body>
 <div id="asyncapi"><noscript>This page needs JavaScript; the document itself is <a href="asyncapi.yaml">asyncapi.yaml</a>.</noscript></div>
