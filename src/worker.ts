@@ -18,6 +18,7 @@ import { startHttpServer } from './http/server.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledTask } from 'node-cron';
+import { createTracing, type Tracing } from './tracing/tracing.js';
 
 export interface WorkerOptions {
   config: Config;
@@ -40,12 +41,14 @@ export class Worker {
     readonly store: Store,
     readonly broker: Broker,
     private readonly mailer: Mailer,
+    private readonly tracing: Tracing,
   ) {}
 
   static async start({ config, log, clock = () => new Date() }: WorkerOptions): Promise<Worker> {
     const metrics = new Metrics();
     // Settings first: a missing secret stops the start before anything is opened.
     const activationSecret = activationSecretOf(config);
+    const tracing = await createTracing(config.tracing, (err) => log.warn({ err: err.message, tracesUrl: config.tracing?.tracesUrl }, 'span export failed'));
     const renderer = await EmailRenderer.load();
     const store = await openStore(config, log);
     metrics.databaseReachable = () => store.reachable;
@@ -55,18 +58,18 @@ export class Worker {
     broker.on('connected', () => metrics.brokerConnected.set(1));
     broker.on('disconnected', () => metrics.brokerConnected.set(0));
     const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
-    const worker = new Worker(config, log, metrics, store, broker, mailer);
+    const worker = new Worker(config, log, metrics, store, broker, mailer, tracing);
 
     if (config.roles.includes('dispatch')) {
       worker.dispatcher = new OutboxDispatcher({
-        store, broker, mailer, renderer, clock, log, metrics, activationSecret,
+        store, broker, mailer, renderer, clock, log, metrics, activationSecret, tracing,
         retryDelaysMs: config.retryDelaysMs, mailFrom: config.mailFrom,
       });
       await worker.dispatcher.start();
     }
     if (config.roles.includes('consume')) {
       worker.consumer = new EventConsumer({
-        broker, store, topology, clock, log, metrics,
+        broker, store, topology, clock, log, metrics, tracing,
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
         deliveryLimit: config.deliveryLimit,
@@ -83,7 +86,7 @@ export class Worker {
     }
     if (config.roles.includes('schedule')) {
       worker.reminders = startReminderScheduler({
-        store, clock, log, metrics,
+        store, clock, log, metrics, tracing,
         policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
         schedule: config.reminderSchedule,
         onQueued: () => worker.dispatcher?.wake(),
@@ -97,7 +100,7 @@ export class Worker {
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
     worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
-    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: store.description, roles: config.roles }, 'collab-worker started');
+    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: store.description, roles: config.roles, spans: config.tracing?.tracesUrl ?? 'off' }, 'collab-worker started');
     return worker;
   }
 
@@ -143,6 +146,8 @@ export class Worker {
       this.log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'shutdown timed out; unfinished work will be redone after restart');
     }
     clearInterval(this.failedGauge);
+    // After the work above: its last spans are exported with the rest.
+    await this.tracing.shutdown().catch((err: Error) => this.log.warn({ err: err.message }, 'could not export the last spans'));
     await this.broker.close();
     this.mailer.close();
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
