@@ -14,6 +14,7 @@ import type { FailedFilter, FailureRecord } from '../../src/store/failed-message
 import { keyOf } from '../../src/store/inbox-mark.js';
 import { retentionCutoff } from '../../src/store/pruning.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { TABLES } from '../../src/store/tables.js';
 import { startRetentionScheduler } from '../../src/maintenance/retention-scheduler.js';
 import { runReminderPass } from '../../src/reminders/reminder-pass.js';
 import { nextDueAt } from '../../src/domain/invitation-schedule.js';
@@ -336,6 +337,48 @@ export function storeSuite(kind: StoreKind): void {
         { action: 'handled', actor: 'worker', at: NOW + 4 },
       ]);
       expect(await count('failed_message_audit')).toBe(4);
+    });
+  });
+
+  describe('copying', () => {
+    it('the tables hold exactly the columns store copy moves (tables.ts), in both adapters', async () => {
+      for (const table of TABLES) {
+        const columns =
+          kind === 'sqlite'
+            ? (await world.query<{ name: string }>(`SELECT name FROM pragma_table_info('${table.name}')`)).map((c) => c.name)
+            : (await world.query<{ name: string }>(
+                'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position',
+                [table.name],
+              )).map((c) => c.name);
+        expect(columns.sort(), table.name).toEqual(Object.keys(table.columns).sort());
+      }
+    });
+
+    it('exports every row and imports them into an empty store, numbered ids kept and counters moved past them', async () => {
+      await store.transaction(async (tx) => {
+        await tx.collaborations.save([collaboration('col-1'), collaboration('col-2')], NOW);
+        await tx.outbox.add([{ id: 'o-1', channel: 'email', topic: 'invitation', collaborationId: 'col-1', payload: { a: 1 } }], NOW);
+        await tx.failed.record(failure('k-1'), NOW);
+      });
+      const [m] = await store.read((r) => r.failed.list());
+      await store.transaction((tx) => tx.failed.setStatus(m!.id, 'archived', 'anna', NOW + 1));
+      const other = await createStoreWorld(kind, 'copy');
+      try {
+        const target = await other.open();
+        try {
+          await target.importRows((write) => store.exportRows(write));
+          expect(await target.counts()).toEqual(await store.counts());
+          expect(await target.read((r) => r.failed.list())).toEqual(await store.read((r) => r.failed.list()));
+          expect(await target.read((r) => r.failed.auditTrail(m!.id))).toEqual([{ action: 'archived', actor: 'anna', at: NOW + 1 }]);
+          await target.transaction((tx) => tx.failed.record(failure('k-2'), NOW + 2));
+          const ids = (await target.read((r) => r.failed.list())).map((f) => f.id);
+          expect(ids[0]).toBeGreaterThan(m!.id);
+        } finally {
+          await target.close();
+        }
+      } finally {
+        await other.close();
+      }
     });
   });
 
