@@ -5,8 +5,6 @@
  * everything on that connection. So every use goes through one queue: a transaction runs
  * alone, and nothing of another caller can slip in between its BEGIN and COMMIT.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | null | Buffer;
@@ -26,8 +24,8 @@ export class Database {
 
   private constructor(private readonly db: sqlite3.Database) {}
 
+  /** Opens (or creates) `file`; its directory must exist (see support/storage-paths.ts). */
   static async open(file: string): Promise<Database> {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const handle = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(handle)));
     });
