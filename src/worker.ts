@@ -2,7 +2,7 @@
  * Puts the worker together from its parts, and takes it apart again in the right order.
  */
 import type http from 'node:http';
-import type { Config } from './config.js';
+import { SettingError, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Database } from './store/database.js';
@@ -15,7 +15,8 @@ import { OutboxDispatcher } from './outbox/dispatcher.js';
 import { EmailRenderer } from './mail/renderer.js';
 import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { loadActivationSecret } from './admin/activation-token.js';
-import { startHttpServer } from './http/server.js';
+import { startHttpServer, type HealthSource } from './http/server.js';
+import { prepareStoragePaths } from './support/storage-paths.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledTask } from 'node-cron';
@@ -24,6 +25,17 @@ export interface WorkerOptions {
   config: Config;
   log: Logger;
   clock?: () => Date;
+  /** Aborts a start in progress (e.g. SIGTERM while the broker is unreachable). */
+  signal?: AbortSignal;
+}
+
+/** A file SQLite cannot open is a setting to fix: say which, with SQLite's reason. */
+async function openDatabase(file: string): Promise<Database> {
+  try {
+    return await Database.open(file);
+  } catch (err) {
+    throw new SettingError('DATABASE_PATH', `DATABASE_PATH=${JSON.stringify(file)} cannot be opened as a SQLite database: ${(err as Error).message}`);
+  }
 }
 
 export class Worker {
@@ -43,19 +55,53 @@ export class Worker {
     private readonly mailer: Mailer,
   ) {}
 
-  static async start({ config, log, clock = () => new Date() }: WorkerOptions): Promise<Worker> {
+  /**
+   * Starts every part `config.roles` asks for. The HTTP server comes first, so that /healthz
+   * answers (and /readyz says 503, `starting`) while the broker is still being reached. Rejects
+   * with a SettingError when a setting cannot work (a path, the broker's refusal), and with
+   * `signal.reason` when `signal` aborts (a SIGTERM during the start); what was started by then
+   * is stopped again.
+   */
+  static async start({ config, log, clock = () => new Date(), signal }: WorkerOptions): Promise<Worker> {
+    prepareStoragePaths(config);
     const metrics = new Metrics();
+    let health: HealthSource = { ready: () => ({ ready: false, detail: { starting: true, broker: 'connecting', consuming: false } }) };
+    const http = await startHttpServer(config.httpPort, { ready: () => health.ready() }, metrics.registry).catch((err: NodeJS.ErrnoException) => {
+      throw new SettingError('HTTP_PORT', `HTTP_PORT=${JSON.stringify(String(config.httpPort))} cannot be used: ${err.code === 'EADDRINUSE' ? 'another process listens on it' : err.message} (${err.code ?? 'error'})`);
+    });
+    log.info({ httpPort: http.port, pid: process.pid }, 'collab-worker starting; /healthz answers, /readyz is 503 until consuming');
+    const undo: (() => Promise<unknown> | void)[] = [() => new Promise((resolve) => http.close(resolve))];
+    try {
+      const worker = await Worker.build({ config, log, clock, signal }, metrics, undo);
+      worker.http = http;
+      health = worker;
+      signal?.throwIfAborted();
+      log.info({ httpPort: http.port, pid: process.pid, mail: worker.mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
+      return worker;
+    } catch (err) {
+      for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async build({ config, log, clock, signal }: Required<Omit<WorkerOptions, 'signal'>> & Pick<WorkerOptions, 'signal'>, metrics: Metrics, undo: (() => Promise<unknown> | void)[]): Promise<Worker> {
     const renderer = await EmailRenderer.load();
-    const db = await Database.open(config.databasePath);
+    signal?.throwIfAborted();
+    const db = await openDatabase(config.databasePath);
+    undo.push(() => db.close());
     await migrate(db);
     const activationSecret = loadActivationSecret(config.activationSecret, config.databasePath);
     const topology = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit });
-    const broker = await Broker.connect(config.amqpUrl, topology, log);
+    metrics.brokerConnected.set(0);
+    const broker = await Broker.connect(config.amqpUrl, topology, log, signal);
+    undo.push(() => broker.close());
     metrics.brokerConnected.set(1);
     broker.on('connected', () => metrics.brokerConnected.set(1));
     broker.on('disconnected', () => metrics.brokerConnected.set(0));
     const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
+    undo.push(() => mailer.close());
     const worker = new Worker(config, log, metrics, db, broker, mailer);
+    undo.push(() => worker.stopParts());
 
     if (config.roles.includes('dispatch')) {
       worker.dispatcher = new OutboxDispatcher({
@@ -94,8 +140,6 @@ export class Worker {
     }
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
-    worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
-    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
     return worker;
   }
 
@@ -119,6 +163,16 @@ export class Worker {
    * anyway (what was not acked is redelivered, what was not marked sent is sent again).
    */
   async stop(): Promise<void> {
+    await this.stopParts();
+    await this.broker.close();
+    this.mailer.close();
+    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
+    await this.db.close();
+    this.log.info('collab-worker stopped');
+  }
+
+  /** The schedules, the consumer and the dispatcher, within `shutdownTimeoutMs`. */
+  private async stopParts(): Promise<void> {
     await this.reminders?.stop();
     await this.retention?.stop();
     const work = (async () => {
@@ -130,11 +184,6 @@ export class Worker {
       this.log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'shutdown timed out; unfinished work will be redone after restart');
     }
     clearInterval(this.failedGauge);
-    await this.broker.close();
-    this.mailer.close();
-    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
-    await this.db.close();
-    this.log.info('collab-worker stopped');
   }
 
   private async updateFailedGauge(): Promise<void> {
