@@ -19,7 +19,7 @@ import { startHttpServer, type HealthSource } from './http/server.js';
 import { prepareStoragePaths } from './support/storage-paths.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
-import type { ScheduledTask } from 'node-cron';
+import type { ScheduledJob } from './schedule/scheduled-job.js';
 
 export interface WorkerOptions {
   config: Config;
@@ -43,7 +43,7 @@ export class Worker {
   private consumer?: EventConsumer;
   private dispatcher?: OutboxDispatcher;
   private failedGauge?: NodeJS.Timeout;
-  private reminders?: ScheduledTask;
+  private reminders?: ScheduledJob;
   private retention?: RetentionScheduler;
 
   private constructor(
