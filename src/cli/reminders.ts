@@ -4,7 +4,7 @@ import pino from 'pino';
 import { runReminderPass } from '../reminders/reminder-pass.js';
 import { listInvitations } from '../store/collaborations.js';
 import { createLogger } from '../logger.js';
-import { cliConfig, print, withDatabase } from './context.js';
+import { cliConfig, print, withDatabase, withReadOnlyDatabase } from './context.js';
 
 function parseInstant(text: string): Date {
   const at = new Date(text);
@@ -40,7 +40,7 @@ export function registerReminders(program: Command): void {
     .option('--json', 'print a JSON array')
     .option('--limit <n>', 'at most this many', '100')
     .action(async (o: { pending?: boolean; json?: boolean; limit: string }) => {
-      const rows = await withDatabase(cliConfig(), (db) => listInvitations(db, { pendingOnly: !!o.pending, limit: Number(o.limit) || 100 }));
+      const rows = await withReadOnlyDatabase(cliConfig(), (db) => listInvitations(db, { pendingOnly: !!o.pending, limit: Number(o.limit) || 100 }));
       const view = rows.map((c) => ({
         collaborationId: c.id,
         state: c.state,
