@@ -17,6 +17,7 @@ import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { loadActivationSecret } from './admin/activation-token.js';
 import { startHttpServer, type HealthSource } from './http/server.js';
 import { prepareStoragePaths } from './support/storage-paths.js';
+import { startWalCheckpoints, type WalCheckpoints } from './maintenance/wal-checkpoint.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledJob } from './schedule/scheduled-job.js';
@@ -43,6 +44,7 @@ export class Worker {
   private consumer?: EventConsumer;
   private dispatcher?: OutboxDispatcher;
   private failedGauge?: NodeJS.Timeout;
+  private walCheckpoints?: WalCheckpoints;
   private reminders?: ScheduledJob;
   private retention?: RetentionScheduler;
 
@@ -138,6 +140,7 @@ export class Worker {
         schedule: config.retentionSchedule,
       });
     }
+    worker.walCheckpoints = startWalCheckpoints(db, log);
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
     return worker;
@@ -184,6 +187,7 @@ export class Worker {
       this.log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'shutdown timed out; unfinished work will be redone after restart');
     }
     clearInterval(this.failedGauge);
+    this.walCheckpoints?.stop();
   }
 
   private async updateFailedGauge(): Promise<void> {
