@@ -19,11 +19,12 @@ async function dryRun(config: Config, policy: ReminderPolicy, at: Date, json?: b
   print(`${at.toISOString()}: dry run, nothing changed: ${reminders.length} reminders, ${expired.length} expired`);
 }
 
+/** `3 days`, `1.5 days`, `5 hours`, `12 minutes`: to a tenth, as an operator reads it. */
 function describeSpan(ms: number): string {
-  const days = ms / 86_400_000;
-  if (days >= 1) return `${Math.floor(days)} days`;
-  const hours = ms / 3_600_000;
-  return hours >= 1 ? `${Math.floor(hours)} hours` : `${Math.ceil(ms / 60_000)} minutes`;
+  const tenths = (n: number) => Math.round(n * 10) / 10;
+  if (ms >= 86_400_000) return `${tenths(ms / 86_400_000)} days`;
+  if (ms >= 3_600_000) return `${tenths(ms / 3_600_000)} hours`;
+  return `${Math.ceil(ms / 60_000)} minutes`;
 }
 
 function parseInstant(text: string): Date {
