@@ -52,8 +52,6 @@ export interface LaunchedWorker {
   logs: string[];
   /** The HTTP port from the first log line that names one (0 until then). */
   httpPort(): number;
-  /** The worker's own pid from its log (under `npm start` the child is npm, not the worker). */
-  workerPid(): number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -66,7 +64,6 @@ export function launchWorker(env: Record<string, string>, command: string[] = [p
   });
   const logs: string[] = [];
   let httpPort = 0;
-  let workerPid = 0;
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
@@ -75,9 +72,8 @@ export function launchWorker(env: Record<string, string>, command: string[] = [p
     for (const line of lines) {
       logs.push(line);
       if (!line.startsWith('{')) continue;
-      const fields = JSON.parse(line) as { httpPort?: number; pid?: number };
+      const fields = JSON.parse(line) as { httpPort?: number };
       if (fields.httpPort) httpPort = fields.httpPort;
-      if (fields.pid) workerPid = fields.pid;
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
@@ -88,7 +84,7 @@ export function launchWorker(env: Record<string, string>, command: string[] = [p
       resolve({ code, signal });
     }),
   );
-  return { child, logs, httpPort: () => httpPort, workerPid: () => workerPid, exited };
+  return { child, logs, httpPort: () => httpPort, exited };
 }
 
 export async function spawnWorker(env: Record<string, string>, entry: string[] = FROM_SOURCE): Promise<WorkerProcess> {
