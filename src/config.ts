@@ -24,6 +24,10 @@ export interface Config {
   retryDelaysMs: number[];
   /** Messages handled in one SQLite transaction at most; also the consumer prefetch. */
   batchSize: number;
+  /** Largest message body the worker takes, in bytes; a larger one is kept as failed, whole. */
+  maxMessageBytes: number;
+  /** Bytes of unsettled message bodies the worker aims to hold at most (it sizes its prefetch by them). */
+  maxBytesInFlight: number;
   /** Quorum queue delivery limit: a message that crashes the worker this often is dead-lettered. */
   deliveryLimit: number;
   invitationExpiryDays: number;
@@ -55,6 +59,8 @@ export function loadConfig(env: Env = process.env): Config {
     retryDelaysMs: durations(env, 'RETRY_DELAYS', '5s,30s,2m,10m,1h'),
     batchSize: integer(env, 'BATCH_SIZE', 500, 1),
     deliveryLimit: integer(env, 'DELIVERY_LIMIT', 5, 1),
+    maxMessageBytes: size(env, 'MAX_MESSAGE_SIZE', '4MiB'),
+    maxBytesInFlight: size(env, 'MAX_BYTES_IN_FLIGHT', '8MiB'),
     invitationExpiryDays,
     reminderDays: reminderDays(env, invitationExpiryDays),
     reminderSchedule: schedule(env, 'REMINDER_SCHEDULE', '*/15 * * * *'),
@@ -150,6 +156,21 @@ function reminderDays(env: Env, expiryDays: number): number[] {
     throw new ConfigError('REMINDER_DAYS', env.REMINDER_DAYS || '3,7', `days before INVITATION_EXPIRY_DAYS=${expiryDays}: a reminder on day ${late.join(', ')} would never be sent`);
   }
   return days;
+}
+
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB|GB|GiB)\s*$/;
+const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, KiB: 1024, MB: 1e6, MiB: 1024 ** 2, GB: 1e9, GiB: 1024 ** 3 };
+
+/** `512KiB`, `4MiB`, `1GB`, `2048B`: a size in bytes, always with its unit. */
+export function parseSize(text: string, name: string): number {
+  const match = SIZE.exec(text);
+  const bytes = match ? Math.floor(Number(match[1]) * SIZE_UNITS[match[2]!]!) : 0;
+  if (bytes < 1) throw new ConfigError(name, text, 'a size with its unit, such as 512KiB, 4MiB or 1GB');
+  return bytes;
+}
+
+function size(env: Env, name: string, fallback: string): number {
+  return parseSize(env[name] || fallback, name);
 }
 
 function numbers(env: Env, name: string, fallback: string): number[] {

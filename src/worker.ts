@@ -118,6 +118,8 @@ export class Worker {
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
         deliveryLimit: config.deliveryLimit,
+        maxMessageBytes: config.maxMessageBytes,
+        maxBytesInFlight: config.maxBytesInFlight,
         handlerSettings: {
           policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
           activationSecret,
@@ -155,9 +157,12 @@ export class Worker {
     return this.http?.port ?? 0;
   }
 
+  /** /readyz: ready while connected and consuming (when this process consumes) and not stuck in a batch. */
   ready() {
-    const consuming = this.consumer ? this.consumer.consuming : this.broker.connected;
-    return { ready: consuming, detail: { broker: this.broker.connected ? 'connected' : 'disconnected', consuming } };
+    const broker = { broker: this.broker.connected ? 'connected' : 'disconnected', ...(this.broker.blocked ? { blocked: this.broker.blocked } : {}) };
+    if (!this.consumer) return { ready: this.broker.connected && !this.broker.blocked, detail: broker };
+    const { ready, ...consumer } = this.consumer.health();
+    return { ready: ready && !this.broker.blocked, detail: { ...broker, ...consumer } };
   }
 
   /**

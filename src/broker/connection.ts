@@ -27,8 +27,14 @@ type SetupListener = (channels: BrokerChannels) => Promise<void>;
 
 export class Broker extends EventEmitter {
   private channels: BrokerChannels | undefined;
+  private model: ChannelModel | undefined;
+  private topology: Topology | undefined;
   private readonly setupListeners: SetupListener[] = [];
   private closing = false;
+  /** Set when the worker closes the connection itself to start over: that loss is already logged. */
+  private restarting = false;
+  /** The broker refuses our publishes while it is short of memory or disk (connection.blocked). */
+  private blockedReason: string | undefined;
 
   private constructor(
     private readonly connection: RecoveringChannelModel,
@@ -64,8 +70,16 @@ export class Broker extends EventEmitter {
     broker = new Broker(connection, log);
     connection.on('disconnect', (err: Error) => broker!.lost(err));
     connection.on('connect', () => reporter.connected());
-    connection.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
-    connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
+    // amqplib emits 'error' only before a 'disconnect', whose line carries the same error.
+    connection.on('error', (err: Error) => log.debug({ err: err.message }, 'broker connection error'));
+    connection.on('blocked', (reason: string) => {
+      broker!.blockedReason = reason;
+      log.error({ reason }, 'the broker blocked the connection (a memory or disk alarm): publishes wait until it unblocks');
+    });
+    connection.on('unblocked', () => {
+      broker!.blockedReason = undefined;
+      log.info('the broker unblocked the connection');
+    });
     await new Promise<void>((resolve, reject) => {
       let first = true;
       const settle = (err?: unknown) => {
@@ -99,6 +113,27 @@ export class Broker extends EventEmitter {
     return this.channels;
   }
 
+  /** Why the broker blocked the connection (resource alarm), or undefined while it is not blocked. */
+  get blocked(): string | undefined {
+    return this.blockedReason;
+  }
+
+  /**
+   * Declares the whole topology again on a channel of its own, e.g. after the broker cancelled a
+   * consumer because its queue was deleted. Rejects when not connected or when the broker refuses.
+   */
+  async reassertTopology(): Promise<void> {
+    const model = this.model;
+    if (!model || !this.topology) throw new Error('broker not connected');
+    const admin = await model.createChannel();
+    admin.on('error', () => undefined); // the rejection below says what went wrong
+    try {
+      await assertTopology(admin, this.topology);
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  }
+
   /** Called after every successful (re)connect, and at once if already connected. */
   async onSetup(listener: SetupListener): Promise<void> {
     this.setupListeners.push(listener);
@@ -108,10 +143,12 @@ export class Broker extends EventEmitter {
   async close(): Promise<void> {
     this.closing = true;
     this.channels = undefined;
+    this.model = undefined;
     await this.connection.close().catch(() => undefined);
   }
 
   private async setup(model: ChannelModel, topology: Topology): Promise<void> {
+    this.topology = topology;
     const admin = await model.createChannel();
     admin.on('error', () => undefined); // reported below, with what to do about it
     try {
@@ -130,26 +167,46 @@ export class Broker extends EventEmitter {
     const confirm: ConfirmChannel = await model.createConfirmChannel();
     const channels = { consume, deadLetters, publisher: new Publisher(confirm) };
     for (const ch of [consume, deadLetters, confirm]) {
-      ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'broker channel error'));
+      let closedWith: string | undefined;
+      ch.on('error', (err: Error) => (closedWith = err.message)); // logged with the close, below
       // The broker closes a channel on a protocol error (an exchange deleted under a publish, an
       // unknown delivery tag): its consumer would be gone without a word. Start over instead:
       // closing the connection makes amqplib's recovery reconnect and run this setup again.
-      ch.on('close', () => {
-        if (this.closing || this.channels !== channels) return;
-        this.log.error('a broker channel was closed by the broker; reconnecting');
-        model.close().catch(() => undefined);
-      });
+      // Looked at a turn later: when the whole connection went, its channels close first, and
+      // the connection's loss (one line) has been noted by then.
+      ch.on('close', () =>
+        setImmediate(() => {
+          if (this.closing || this.channels !== channels) return;
+          this.channels = undefined;
+          this.restarting = true;
+          this.log.error({ err: closedWith }, 'the broker closed a channel; reconnecting');
+          model.close().catch(() => undefined);
+        }),
+      );
     }
     this.channels = channels;
-    for (const listener of this.setupListeners) await listener(channels);
+    this.model = model;
+    this.blockedReason = undefined;
+    try {
+      for (const listener of this.setupListeners) await listener(channels);
+    } catch (err) {
+      // amqplib's recovery closes this connection and tries again; until then we are not connected.
+      this.channels = undefined;
+      this.model = undefined;
+      this.log.error({ err: (err as Error).message }, 'subscribing after connecting failed; reconnecting');
+      throw err;
+    }
     this.log.info('broker connected; topology asserted');
     this.emit('connected');
   }
 
   private lost(err: Error): void {
     this.channels = undefined;
+    this.model = undefined;
+    const restarting = this.restarting;
+    this.restarting = false;
+    if (!restarting && !this.closing) this.log.warn({ err: err?.message }, 'broker connection lost; reconnecting');
     if (this.closing) return;
-    this.log.warn({ err: err?.message }, 'broker connection lost; reconnecting');
     this.emit('disconnected');
   }
 }

@@ -1,7 +1,7 @@
 /** `failed ...`: what support needs to see why messages failed and send them back. */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { auditTrail, groupFailed, listFailed, setFailedStatus, type FailedMessage } from '../store/failed-messages.js';
+import { auditTrail, groupFailed, listFailed, moveFailed, type FailedMessage, type FailedStatus } from '../store/failed-messages.js';
 import { buildTopology } from '../broker/topology.js';
 import { requeue } from '../support/requeue.js';
 import { cliConfig, print, withDatabase, withPublisher, withReadOnlyDatabase } from './context.js';
@@ -37,7 +37,7 @@ function actor(option: string | undefined): string {
 }
 
 export function registerFailed(program: Command): void {
-  const failed = program.command('failed').description('failed messages: list, group, show, requeue, archive');
+  const failed = program.command('failed').description('failed messages: list, group, show, requeue, archive, unarchive');
 
   failed
     .command('list')
@@ -113,21 +113,38 @@ export function registerFailed(program: Command): void {
 
   failed
     .command('archive')
-    .description('keep failed messages but hide them from the list')
+    .description('keep failed messages but hide them from the list (undo: failed unarchive)')
     .argument('<ids...>')
     .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
-    .action(async (ids: string[], o: { actor?: string }) => {
-      const numbers = parseIds(ids);
-      await withDatabase(cliConfig(), async (db) => {
-        const found = await listFailed(db, { ids: numbers });
-        const missing = numbers.filter((n) => !found.some((m) => m.id === n));
-        if (missing.length) throw new Error(`no failed message ${missing.map((n) => `#${n}`).join(', ')}`);
-        await db.transaction(async (sql) => {
-          for (const m of found) await setFailedStatus(sql, m.id, 'archived', actor(o.actor), Date.now());
-        });
-        print(`${found.length} archived`);
-      });
+    .action((ids: string[], o: { actor?: string }) => move(ids, { from: 'failed', to: 'archived', action: 'archived', actor: actor(o.actor) }));
+
+  failed
+    .command('unarchive')
+    .description('list archived failed messages again, as failed')
+    .argument('<ids...>')
+    .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
+    .action((ids: string[], o: { actor?: string }) => move(ids, { from: 'archived', to: 'failed', action: 'unarchived', actor: actor(o.actor) }));
+}
+
+/**
+ * Archive or unarchive: each id is moved only from the status it must have, and says what
+ * happened to it; one in another status is left alone (and named), so doing it twice is harmless.
+ */
+async function move(ids: string[], m: { from: FailedStatus; to: FailedStatus; action: string; actor: string }): Promise<void> {
+  const numbers = parseIds(ids);
+  await withDatabase(cliConfig(), async (db) => {
+    const found = await listFailed(db, { ids: numbers });
+    const missing = numbers.filter((n) => !found.some((f) => f.id === n));
+    if (missing.length) throw new Error(`no failed message ${missing.map((n) => `#${n}`).join(', ')}`);
+    const now = Date.now();
+    const moved = await db.transaction(async (sql) => {
+      const done: number[] = [];
+      for (const f of found) if (await moveFailed(sql, f.id, m.from, m.to, m.action, m.actor, now)) done.push(f.id);
+      return done;
     });
+    for (const f of found) print(moved.includes(f.id) ? `#${f.id} ${m.action}` : `#${f.id} not ${m.action}: its status is ${f.status}, not ${m.from}`);
+    print(`${moved.length} of ${found.length} ${m.action}`);
+  });
 }
 
 function prettyBody(body: Buffer): string {

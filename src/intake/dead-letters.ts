@@ -5,6 +5,7 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { recordFailure } from '../store/failed-messages.js';
+import { findHandled } from '../store/inbox.js';
 import { parseIncoming } from '../messages/schemas.js';
 import type { Database } from '../store/database.js';
 import type { Logger } from '../logger.js';
@@ -22,24 +23,36 @@ export interface DeadLetterDeps {
 export class DeadLetterRecorder {
   constructor(private readonly deps: DeadLetterDeps) {}
 
-  /** A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed message. */
+  /**
+   * A message dead-lettered by the delivery limit (it kept crashing a worker) becomes a failed
+   * message, unless its event was handled after all (committed, then the worker stopped before
+   * the ack, at each delivery): that copy is only a duplicate, acked and logged.
+   */
   async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
-    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined, msg.properties.headers);
     const hint: MessageHint = parsed.ok
       ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
       : parsed.hint;
     const death = (msg.properties.headers?.['x-death'] as { count?: number; reason?: string }[] | undefined)?.[0];
     const lastError = msg.properties.headers?.[LAST_ERROR_HEADER];
+    // RabbitMQ dead-letters on the delivery after the limit-th return: limit + 1 deliveries.
+    const deliveries = this.deps.deliveryLimit + 1;
     const reason = death?.reason === 'delivery_limit'
-      ? `delivered ${this.deps.deliveryLimit} times without being handled: the worker may crash on this message`
+      ? `delivered ${deliveries} times (the queue's delivery limit is ${this.deps.deliveryLimit}) and never settled: each time, the worker holding it ` +
+        'stopped (crashed, was killed or lost its connection) before acknowledging it. Either this message crashes the worker, or it was in ' +
+        'flight while the worker restarted: check the worker logs of that time, then requeue it'
       : `dead-lettered by the broker (${death?.reason ?? 'unknown reason'})${lastError ? `; last error: ${String(lastError)}` : ''}`;
+    const attempts = death?.reason === 'delivery_limit' ? deliveries : (death?.count ?? 0) + 1;
     try {
-      await this.deps.db.transaction((sql) =>
-        recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, (death?.count ?? 0) + 1), this.deps.clock().getTime()),
-      );
+      const outcome = await this.deps.db.transaction(async (sql) => {
+        if (parsed.ok && (await findHandled(sql, [parsed.event])).size > 0) return 'duplicate' as const;
+        await recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, attempts), this.deps.clock().getTime());
+        return 'failed' as const;
+      });
       channel.ack(msg);
-      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome: 'failed' });
-      this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
+      this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome });
+      if (outcome === 'duplicate') this.deps.log.info({ eventId: hint.id, type: hint.type, deadLetterReason: death?.reason }, 'dead-lettered copy of an event handled before: dropped as a duplicate');
+      else this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
     } catch (err) {
       this.deps.log.error({ err }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
       try {

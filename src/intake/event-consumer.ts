@@ -3,12 +3,18 @@
  * transaction per batch (state read in two queries, written in a few multi-row statements, see
  * batch-state.ts), and acks only after the commit. Retries are re-published to their delay
  * queue (with confirms) before their original is acked, so a crash between the two loses nothing.
+ * The prefetch follows a byte budget with a slow start (prefetch-window.ts), and a consumer the
+ * broker cancels is subscribed again (subscription.ts).
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
 import type { Topology } from '../broker/topology.js';
 import type { Database, Sql } from '../store/database.js';
-import { recordFailure } from '../store/failed-messages.js';
+import { recordFailure, recordRequeueOutcome } from '../store/failed-messages.js';
+import { withoutBrokerHeaders } from '../broker/headers.js';
+import { PrefetchWindow } from './prefetch-window.js';
+import { QueueSubscription } from './subscription.js';
+import { refuseTooLarge } from './size-limit.js';
 import { parseIncoming } from '../messages/schemas.js';
 import { handle } from '../handlers/index.js';
 import type { Outcome } from '../handlers/outcome.js';
@@ -18,7 +24,12 @@ import { DeadLetterRecorder } from './dead-letters.js';
 import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, originalRoutingKey, type MessageHint } from './failure.js';
+import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, knownType, originalRoutingKey, requeuedFromOf, type MessageHint } from './failure.js';
+
+/** Prefetch right after subscribing, in messages: a worker killed at once has held only these. */
+const INITIAL_PREFETCH = 8;
+/** A batch in progress longer than this means the consumer is stuck: /readyz says so. */
+const STALLED_AFTER_MS = 60_000;
 
 export interface EventConsumerDeps {
   broker: Broker;
@@ -27,6 +38,10 @@ export interface EventConsumerDeps {
   batchSize: number;
   retryDelaysMs: number[];
   deliveryLimit: number;
+  /** Largest message body handled, in bytes (MAX_MESSAGE_SIZE). */
+  maxMessageBytes: number;
+  /** Bytes of unsettled message bodies to aim for at most (MAX_BYTES_IN_FLIGHT). */
+  maxBytesInFlight: number;
   clock: () => Date;
   handlerSettings: HandlerSettings;
   log: Logger;
@@ -43,7 +58,7 @@ interface Delivery {
 
 /** What happens to a delivery once its batch has committed. */
 type Settlement =
-  | { action: 'ack'; outcome: 'acked' | 'duplicate' | 'skipped' | 'failed' }
+  | { action: 'ack'; outcome: 'acked' | 'duplicate' | 'skipped' | 'failed'; reason?: string }
   | { action: 'retry'; reason: string }
   /** The database itself failed: let the broker redeliver (its delivery limit bounds this). */
   | { action: 'requeue' };
@@ -51,45 +66,66 @@ type Settlement =
 export class EventConsumer {
   private buffer: Delivery[] = [];
   private draining: Promise<void> | undefined;
-  private consumerTags = new Map<Channel, string[]>();
+  private batchStartedAt: number | undefined;
   private stopped = false;
 
   private readonly deadLetters: DeadLetterRecorder;
+  private readonly window: PrefetchWindow;
+  private readonly events: QueueSubscription;
+  private readonly deadLetterQueue: QueueSubscription;
 
   constructor(private readonly deps: EventConsumerDeps) {
     this.deadLetters = new DeadLetterRecorder(deps);
+    // Two batches' worth at most: one being committed, the next one arriving meanwhile.
+    this.window = new PrefetchWindow({ max: deps.batchSize * 2, initial: INITIAL_PREFETCH, budgetBytes: deps.maxBytesInFlight });
+    const common = { broker: deps.broker, log: deps.log };
+    this.events = new QueueSubscription({
+      ...common,
+      queue: deps.topology.eventsQueue,
+      onMessage: (channel, msg) => this.receive(channel, msg),
+      restartPrefetch: () => this.window.restart(),
+    });
+    this.deadLetterQueue = new QueueSubscription({
+      ...common,
+      queue: deps.topology.deadLetterQueue,
+      onMessage: (channel, msg) => void this.deadLetters.record(channel, msg),
+      restartPrefetch: () => 10,
+    });
   }
 
-  /** True while subscribed to the events queue on a live connection. */
+  /** True while subscribed to the events and dead-letter queues on a live connection. */
   get consuming(): boolean {
-    return !this.stopped && this.deps.broker.connected && this.consumerTags.size > 0;
+    return !this.stopped && this.deps.broker.connected && this.events.active && this.deadLetterQueue.active;
+  }
+
+  /** What /readyz reports of the consumer: ready only while consuming and not stuck in a batch. */
+  health(): { ready: boolean; consuming: boolean; batchInProgressMs?: number; prefetch: number } {
+    const batchInProgressMs = this.batchStartedAt === undefined ? undefined : Math.round(performance.now() - this.batchStartedAt);
+    const stalled = batchInProgressMs !== undefined && batchInProgressMs > STALLED_AFTER_MS;
+    return { ready: this.consuming && !stalled, consuming: this.consuming, prefetch: this.window.current, ...(batchInProgressMs !== undefined ? { batchInProgressMs } : {}) };
   }
 
   async start(): Promise<void> {
-    this.deps.broker.on('disconnected', () => this.consumerTags.clear());
+    this.deps.broker.on('disconnected', () => {
+      this.events.lost();
+      this.deadLetterQueue.lost();
+    });
     await this.deps.broker.onSetup((channels) => this.subscribe(channels));
   }
 
   /** Stops taking new deliveries and waits for the batch in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const [channel, tags] of this.consumerTags) {
-      for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
-    }
-    this.consumerTags.clear();
+    await this.events.close();
+    await this.deadLetterQueue.close();
     await this.draining;
   }
 
   private async subscribe({ consume, deadLetters }: BrokerChannels): Promise<void> {
     if (this.stopped) return;
-    const { topology, batchSize } = this.deps;
-    // Two batches' worth: one being committed, the next one arriving meanwhile.
-    await consume.prefetch(batchSize * 2);
-    const events = await consume.consume(topology.eventsQueue, (msg) => msg && this.receive(consume, msg));
-    this.consumerTags.set(consume, [events.consumerTag]);
-    await deadLetters.prefetch(10);
-    const dead = await deadLetters.consume(topology.deadLetterQueue, (msg) => msg && void this.deadLetters.record(deadLetters, msg));
-    this.consumerTags.set(deadLetters, [dead.consumerTag]);
+    // The dead-letter consumer first: a batch may need it as soon as events flow.
+    await this.deadLetterQueue.open(deadLetters, 10);
+    await this.events.open(consume, this.window.restart());
   }
 
   private receive(channel: Channel, msg: ConsumeMessage): void {
@@ -120,10 +156,20 @@ export class EventConsumer {
   }
 
   private async processBatch(batch: Delivery[]): Promise<void> {
+    this.batchStartedAt = performance.now();
+    try {
+      await this.handleBatch(batch);
+    } finally {
+      this.batchStartedAt = undefined;
+    }
+  }
+
+  private async handleBatch(batch: Delivery[]): Promise<void> {
     const now = this.deps.clock();
-    const parsed = batch.map((d) => parseIncoming(d.msg.content, d.msg.properties.contentType as string | undefined));
+    const parsed = batch.map((d) => this.read(d.msg));
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
     let settlements: Settlement[];
+    let committed = true;
     try {
       settlements = await this.deps.db.transaction(async (sql) => {
         const state = await BatchState.load(sql, events);
@@ -138,10 +184,33 @@ export class EventConsumer {
       const reason = `database: ${(err as Error).message}`;
       this.deps.log.error({ err }, 'database transaction failed; the batch will be retried');
       settlements = batch.map((d) => (attemptOf(d.msg) < this.deps.retryDelaysMs.length ? { action: 'retry', reason } : { action: 'requeue' }));
+      committed = false;
     }
     this.deps.onCommitted();
+    await this.adjustPrefetch(batch, committed);
     const ackedAtOnce = this.ackAtOnce(batch, settlements);
-    await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+    const outcomes = await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+    // A broker cut leaves a whole batch unsettled: one line for it, not one per delivery.
+    const unsettled = outcomes.filter((o) => o === 'redelivered').length;
+    if (unsettled > 0) this.deps.log.warn({ deliveries: unsettled }, 'could not settle deliveries (the channel closed); the broker redelivers them');
+  }
+
+  /** A body above MAX_MESSAGE_SIZE is refused unread; the rest is parsed and validated. */
+  private read(msg: ConsumeMessage): ReturnType<typeof parseIncoming> {
+    if (msg.content.length > this.deps.maxMessageBytes) return refuseTooLarge(msg, this.deps.maxMessageBytes);
+    return parseIncoming(msg.content, msg.properties.contentType as string | undefined, msg.properties.headers);
+  }
+
+  /**
+   * Before the batch is acked (nothing more arrives until then): fit the prefetch to the byte
+   * budget and the sizes just seen, growing only after a commit.
+   */
+  private async adjustPrefetch(batch: Delivery[], committed: boolean): Promise<void> {
+    let largest = 0;
+    for (const d of batch) largest = Math.max(largest, d.msg.content.length);
+    const next = this.window.afterBatch(largest, committed);
+    if (next === undefined || this.stopped) return;
+    await this.events.resize(next).catch((err: Error) => this.deps.log.warn({ err: err.message, prefetch: next }, 'could not change the prefetch'));
   }
 
   /**
@@ -173,25 +242,38 @@ export class EventConsumer {
     if (!parsed.ok) {
       // Bad input is permanent: kept for support with its reason, never retried.
       await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
-      return { action: 'ack', outcome: 'failed' };
+      return { action: 'ack', outcome: 'failed', reason: parsed.reason };
     }
     const event = parsed.event;
-    if (state.isHandled(event)) return { action: 'ack', outcome: 'duplicate' };
-
+    const settled = await this.settledEarly(sql, d, state, event, now);
+    if (settled) return settled;
     const outcome = this.decide(event, state, now);
-    if (outcome.kind === 'done') return { action: 'ack', outcome: 'acked' };
-    if (outcome.kind === 'skip') {
-      this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, reason: outcome.reason }, 'event skipped');
-      return { action: 'ack', outcome: 'skipped' };
-    }
     if (outcome.kind === 'retry' && attempt < this.deps.retryDelaysMs.length) return { action: 'retry', reason: outcome.reason };
+    if (outcome.kind === 'done' || outcome.kind === 'skip') {
+      if (outcome.kind === 'skip') this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, reason: outcome.reason }, 'event skipped');
+      await this.noteRequeueOutcome(sql, d, outcome.kind === 'done' ? 'handled' : 'skipped', now);
+      return { action: 'ack', outcome: outcome.kind === 'done' ? 'acked' : 'skipped' };
+    }
     const [errorClass, reason] =
       outcome.kind === 'fail'
         ? ['Rejected', outcome.reason]
         : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
     await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
-    return { action: 'ack', outcome: 'failed' };
+    return { action: 'ack', outcome: 'failed', reason };
+  }
+
+  /** A copy of an event handled before: acked, and noted on the failed message it was requeued from. */
+  private async settledEarly(sql: Sql, d: Delivery, state: BatchState, event: IncomingEvent, now: Date): Promise<Settlement | undefined> {
+    if (!state.isHandled(event)) return undefined;
+    await this.noteRequeueOutcome(sql, d, 'handled before', now);
+    return { action: 'ack', outcome: 'duplicate' };
+  }
+
+  /** A requeued message's fate, in its failed message's audit trail (its failing again is noted by recordFailure). */
+  private async noteRequeueOutcome(sql: Sql, d: Delivery, action: string, now: Date): Promise<void> {
+    const failedId = requeuedFromOf(d.msg);
+    if (failedId !== undefined) await recordRequeueOutcome(sql, failedId, action, now.getTime());
   }
 
   /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
@@ -211,8 +293,10 @@ export class EventConsumer {
   }
 
   /** `ackedAtOnce`: true if this delivery was acked with the batch, false if that failed. */
-  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<void> {
-    const type = parsed.ok ? parsed.event.type : 'invalid';
+  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<string> {
+    // A refused message's type when the contract knows it (from its envelope or routing key):
+    // never a value from the input as such, so the metric's labels stay few.
+    const type = parsed.ok ? parsed.event.type : knownType(parsed.hint, originalRoutingKey(d.msg)) ?? 'invalid';
     let outcome: string;
     try {
       if (s.action === 'ack') {
@@ -228,9 +312,9 @@ export class EventConsumer {
         d.channel.nack(d.msg, false, true);
         outcome = 'requeued';
       }
-    } catch (err) {
-      // The channel closed under us: the broker redelivers, and the inbox makes that harmless.
-      this.deps.log.warn({ err: (err as Error).message }, 'could not settle a delivery; it will be redelivered');
+    } catch {
+      // The channel closed under us: the broker redelivers, and the inbox makes that harmless
+      // (logged once for the batch by processBatch).
       try {
         d.channel.nack(d.msg, false, true);
       } catch {
@@ -242,10 +326,13 @@ export class EventConsumer {
     this.deps.metrics.messages.inc({ type, outcome });
     this.deps.metrics.handlingSeconds.observe({ type }, seconds);
     const hint = parsed.ok ? parsed.event : parsed.hint;
-    this.deps.log.info(
-      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(parsed.ok ? {} : { reason: parsed.reason }), ...(s.action === 'retry' ? { reason: s.reason } : {}) },
+    const reason = s.action === 'requeue' ? undefined : s.reason;
+    // A message kept as failed needs someone to look at it: a warning, with its reason.
+    this.deps.log[outcome === 'failed' ? 'warn' : 'info'](
+      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(reason ? { reason } : {}) },
       'message handled',
     );
+    return outcome;
   }
 
   private async scheduleRetry(msg: ConsumeMessage, reason: string): Promise<void> {
@@ -258,7 +345,7 @@ export class EventConsumer {
       mandatory: true,
       contentType: msg.properties.contentType as string | undefined,
       headers: {
-        ...msg.properties.headers,
+        ...withoutBrokerHeaders(msg.properties.headers),
         [ATTEMPT_HEADER]: attempt + 1,
         [ROUTING_KEY_HEADER]: originalRoutingKey(msg),
         [LAST_ERROR_HEADER]: reason.slice(0, 500),

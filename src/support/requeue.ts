@@ -6,9 +6,10 @@
  */
 import type { Database } from '../store/database.js';
 import type { Publisher } from '../broker/publisher.js';
-import { setFailedStatus, type FailedMessage } from '../store/failed-messages.js';
+import { markRequeued, setFailedStatus, type FailedMessage } from '../store/failed-messages.js';
 import { revive } from '../store/outbox.js';
-import { ROUTING_KEY_HEADER } from '../intake/failure.js';
+import { REQUEUED_FROM_HEADER, ROUTING_KEY_HEADER } from '../intake/failure.js';
+import { withoutBrokerHeaders } from '../broker/headers.js';
 
 export interface RequeueResult {
   id: number;
@@ -40,14 +41,17 @@ export async function requeue(
       continue;
     }
     // Publish first, then mark: a crash between the two leaves it listed as failed (requeue
-    // again is harmless: the inbox drops a second copy), never marked but not sent.
+    // again is harmless: the inbox drops a second copy), never marked but not sent. The worker
+    // may fail it again before the mark: markRequeued then leaves its newer `failed` alone.
+    // The broker's headers (x-death, …) stay behind: RabbitMQ would take them for a
+    // dead-letter cycle on the message's next retry.
     await publisher.sendToQueue(eventsQueue, m.body, {
       messageId: m.messageId ?? `requeue-${m.id}-${now}`,
       contentType: m.contentType ?? undefined,
-      headers: { ...m.headers, [ROUTING_KEY_HEADER]: m.routingKey },
+      headers: { ...withoutBrokerHeaders(m.headers), [ROUTING_KEY_HEADER]: m.routingKey, [REQUEUED_FROM_HEADER]: m.id },
     });
-    await db.transaction((sql) => setFailedStatus(sql, m.id, 'requeued', actor, now));
-    results.push({ id: m.id, ok: true, detail: `sent to ${eventsQueue}` });
+    const marked = await db.transaction((sql) => markRequeued(sql, m.id, m.attempts, actor, now));
+    results.push({ id: m.id, ok: true, detail: marked ? `sent to ${eventsQueue}` : `sent to ${eventsQueue}; it has failed again since` });
   }
   return results;
 }

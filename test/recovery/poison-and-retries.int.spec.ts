@@ -60,7 +60,8 @@ describe('poison messages', () => {
       return rows.length > 0 && rows;
     }, 'the poison message to be recorded');
     expect(failed).toMatchObject({ error_class: 'PoisonMessage', type: 'collaboration.activated', collaboration_id: 'col-1002' });
-    expect(failed!.reason).toMatch(/delivered 2 times without being handled/);
+    expect(failed!.reason).toMatch(/delivered 3 times \(the queue's delivery limit is 2\) and never settled/);
+    expect(failed).toMatchObject({ attempts: 3 }); // the count of deliveries, as the consumer above saw them
     expect(h.smtp.received).toHaveLength(0);
   });
 });

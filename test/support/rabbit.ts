@@ -35,3 +35,14 @@ export function createVhost(label: string): TestVhost {
 export function closeConnections(vhost: string): void {
   rabbitmqctl('close_all_connections', '-p', vhost, 'closed by test');
 }
+
+/** Deletes a queue from the broker's side, as an operator (or a policy) would. */
+export function deleteQueue(vhost: string, queue: string): void {
+  rabbitmqctl('delete_queue', '-p', vhost, queue);
+}
+
+/** Sets what the tests' user may configure, write and read on the vhost (regular expressions). */
+export function setPermissions(vhost: string, configure: string, write = '.*', read = '.*'): void {
+  const user = new URL(BASE_URL).username || 'guest';
+  rabbitmqctl('set_permissions', '-p', vhost, user, configure, write, read);
+}

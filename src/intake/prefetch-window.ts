@@ -1,0 +1,69 @@
+/**
+ * How many unacked deliveries the events consumer asks RabbitMQ for (its prefetch), chosen so
+ * that the bytes in flight stay within a budget. RabbitMQ counts prefetch in messages only (it
+ * does not implement a byte limit), so the window is derived from the sizes the worker has seen:
+ *
+ * - slow start: after every (re)subscribe it starts small and doubles after each committed
+ *   batch, so a worker killed right after it connects has held only a few messages, and a crash
+ *   loop does not push the delivery count of a full prefetch of sound messages towards the
+ *   delivery limit;
+ * - byte budget: never more than `budgetBytes / largest recent message`, shrinking at once when
+ *   large messages arrive and growing back (doubling) when they are gone.
+ *
+ * Pure logic: the consumer applies the numbers (src/intake/subscription.ts).
+ */
+
+export interface PrefetchWindowOptions {
+  /** Largest prefetch, in messages (two batches' worth: one committing, the next arriving). */
+  max: number;
+  /** Prefetch right after subscribing, in messages. */
+  initial: number;
+  /** Bytes of message bodies the worker aims to hold unsettled at most. */
+  budgetBytes: number;
+  /** How many recent batches' largest message the size estimate remembers. */
+  memory?: number;
+}
+
+export class PrefetchWindow {
+  private size: number;
+  /** The largest message of each of the last few batches, oldest first. */
+  private readonly recentLargest: number[] = [];
+
+  constructor(private readonly options: PrefetchWindowOptions) {
+    if (options.max < 1 || options.initial < 1 || options.budgetBytes < 1) throw new RangeError('prefetch window limits must be ≥ 1');
+    this.size = Math.min(options.initial, options.max);
+  }
+
+  /** The prefetch to use now, in messages. */
+  get current(): number {
+    return this.size;
+  }
+
+  /** After a (re)subscribe: start small again (the size estimate is kept). Returns the prefetch. */
+  restart(): number {
+    this.size = Math.min(this.options.initial, this.ceiling());
+    return this.size;
+  }
+
+  /**
+   * A batch was handled, before it is acked (nothing more arrives until then): shrink at once to
+   * what the byte budget allows, or, when `committed`, grow (at most double) towards it.
+   * `largestBytes` is the batch's largest message body. Returns the new prefetch when it
+   * changed, else undefined.
+   */
+  afterBatch(largestBytes: number, committed: boolean): number | undefined {
+    this.recentLargest.push(largestBytes);
+    if (this.recentLargest.length > (this.options.memory ?? 4)) this.recentLargest.shift();
+    const ceiling = this.ceiling();
+    const next = this.size > ceiling ? ceiling : committed ? Math.min(ceiling, this.size * 2) : this.size;
+    if (next === this.size) return undefined;
+    this.size = next;
+    return next;
+  }
+
+  /** Largest prefetch the byte budget allows for the largest message seen lately. */
+  private ceiling(): number {
+    const largest = Math.max(1, ...this.recentLargest);
+    return Math.max(1, Math.min(this.options.max, Math.floor(this.options.budgetBytes / largest)));
+  }
+}
