@@ -84,7 +84,7 @@ describe('behind a long write', () => {
     await release();
     const result = await archive.done;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('1 archived\n');
+    expect(result.stdout).toBe('#1 archived\n1 of 1 archived\n');
     expect(JSON.parse((await runCli(['failed', 'list', '--all', '--json'], env)).stdout)).toMatchObject([{ id: 1, status: 'archived' }]);
   });
 });
