@@ -21,6 +21,7 @@ import { startWalCheckpoints, type WalCheckpoints } from './maintenance/wal-chec
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledJob } from './schedule/scheduled-job.js';
+import { createTracing, type Tracing } from './tracing/tracing.js';
 
 export interface WorkerOptions {
   config: Config;
@@ -55,6 +56,7 @@ export class Worker {
     readonly db: Database,
     readonly broker: Broker,
     private readonly mailer: Mailer,
+    private readonly tracing: Tracing,
   ) {}
 
   /**
@@ -78,7 +80,7 @@ export class Worker {
       worker.http = http;
       health = worker;
       signal?.throwIfAborted();
-      log.info({ httpPort: http.port, pid: process.pid, mail: worker.mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
+      log.info({ httpPort: http.port, pid: process.pid, mail: worker.mailer.describe(), database: config.databasePath, roles: config.roles, spans: config.tracing?.tracesUrl ?? 'off' }, 'collab-worker started');
       return worker;
     } catch (err) {
       for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
@@ -87,6 +89,8 @@ export class Worker {
   }
 
   private static async build({ config, log, clock, signal }: Required<Omit<WorkerOptions, 'signal'>> & Pick<WorkerOptions, 'signal'>, metrics: Metrics, undo: (() => Promise<unknown> | void)[]): Promise<Worker> {
+    const tracing = await createTracing(config.tracing, (err) => log.warn({ err: err.message, tracesUrl: config.tracing?.tracesUrl }, 'span export failed'));
+    undo.push(() => tracing.shutdown());
     const renderer = await EmailRenderer.load();
     signal?.throwIfAborted();
     const db = await openDatabase(config.databasePath);
@@ -102,19 +106,19 @@ export class Worker {
     broker.on('disconnected', () => metrics.brokerConnected.set(0));
     const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
     undo.push(() => mailer.close());
-    const worker = new Worker(config, log, metrics, db, broker, mailer);
+    const worker = new Worker(config, log, metrics, db, broker, mailer, tracing);
     undo.push(() => worker.stopParts());
 
     if (config.roles.includes('dispatch')) {
       worker.dispatcher = new OutboxDispatcher({
-        db, broker, mailer, renderer, clock, log, metrics, activationSecret,
+        db, broker, mailer, renderer, clock, log, metrics, activationSecret, tracing,
         retryDelaysMs: config.retryDelaysMs, mailFrom: config.mailFrom,
       });
       await worker.dispatcher.start();
     }
     if (config.roles.includes('consume')) {
       worker.consumer = new EventConsumer({
-        broker, db, topology, clock, log, metrics,
+        broker, db, topology, clock, log, metrics, tracing,
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
         deliveryLimit: config.deliveryLimit,
@@ -131,7 +135,7 @@ export class Worker {
     }
     if (config.roles.includes('schedule')) {
       worker.reminders = startReminderScheduler({
-        db, clock, log, metrics,
+        db, clock, log, metrics, tracing,
         policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
         schedule: config.reminderSchedule,
         onQueued: () => worker.dispatcher?.wake(),
@@ -172,6 +176,8 @@ export class Worker {
    */
   async stop(): Promise<void> {
     await this.stopParts();
+    // After the work above: its last spans are exported with the rest.
+    await this.tracing.shutdown().catch((err: Error) => this.log.warn({ err: err.message }, 'could not export the last spans'));
     await this.broker.close();
     this.mailer.close();
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));

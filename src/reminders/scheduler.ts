@@ -11,6 +11,7 @@ import cron from 'node-cron';
 import { parseSchedule } from '../schedule/cron-schedule.js';
 import { scheduleJob, type ScheduledJob } from '../schedule/scheduled-job.js';
 import { runReminderPass } from './reminder-pass.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 export interface ReminderSchedulerDeps {
   db: Database;
@@ -19,6 +20,7 @@ export interface ReminderSchedulerDeps {
   clock: () => Date;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** Called after a pass that queued emails, so the outbox sends them now. */
   onQueued: () => void;
 }
@@ -27,7 +29,7 @@ export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledJo
   if (!cron.validate(deps.schedule)) throw new Error(`REMINDER_SCHEDULE="${deps.schedule}" is not a valid cron expression`);
   return scheduleJob(parseSchedule(deps.schedule), 'reminders', async () => {
     try {
-      const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log);
+      const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log, undefined, deps.tracing);
       if (result.reminders.length || result.expired.length) deps.onQueued();
     } catch (err) {
       deps.log.error({ err }, 'reminder pass failed; the next run picks up what is due');
