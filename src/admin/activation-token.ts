@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { ConfigError, type Config } from '../config.js';
+import { SettingError, type Config } from '../config.js';
 
 export function newNonce(): string {
   return crypto.randomBytes(16).toString('base64url');
@@ -26,15 +26,15 @@ export function hashToken(token: string): string {
 /**
  * The secret of this worker's activation links. On PostgreSQL (DATABASE_URL) every instance must
  * derive the same links and the database must not hold what unlocks them, so ACTIVATION_SECRET is
- * required there (ConfigError naming it otherwise); on SQLite it may come from the secret file.
+ * required there (a SettingError naming it otherwise); on SQLite it may come from the secret file.
  */
 export function activationSecretOf(config: Pick<Config, 'activationSecret' | 'databaseUrl' | 'databasePath'>): string {
   if (config.activationSecret) return config.activationSecret;
   if (config.databaseUrl) {
-    throw new ConfigError(
+    throw new SettingError(
       'ACTIVATION_SECRET',
-      undefined,
-      'with DATABASE_URL every instance must derive the same activation links from the same secret, which is never stored in the database; set the same value on each (e.g. from `openssl rand -base64 32`)',
+      'ACTIVATION_SECRET is required: with DATABASE_URL every instance must derive the same activation links from the same secret, ' +
+        'which is never stored in the database; set the same value on each (e.g. from `openssl rand -base64 32`)',
     );
   }
   return loadActivationSecret(undefined, config.databasePath);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { FailedMessage, FailedStatus } from '../store/failed-message.js';
 import { buildTopology } from '../broker/topology.js';
 import { requeue } from '../support/requeue.js';
-import { cliConfig, print, withStore, withPublisher } from './context.js';
+import { cliConfig, print, withStore, withPublisher, withReadOnlyStore } from './context.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -47,7 +47,7 @@ export function registerFailed(program: Command): void {
     .option('--type <type>', 'only this event or command type')
     .option('--all', 'include requeued and archived ones')
     .action(async (o: { json?: boolean; reason?: string; type?: string; all?: boolean }) => {
-      const rows = await withStore(cliConfig(), (store) =>
+      const rows = await withReadOnlyStore(cliConfig(), (store) =>
         store.read((r) => r.failed.list({ status: o.all ? undefined : ['failed'], reason: o.reason, type: o.type })),
       );
       if (o.json) return print(JSON.stringify(rows.map(summary), null, 2));
@@ -63,7 +63,7 @@ export function registerFailed(program: Command): void {
     .description('failed messages counted by reason (error class and message shape)')
     .option('--json', 'print a JSON array')
     .action(async (o: { json?: boolean }) => {
-      const groups = await withStore(cliConfig(), (store) => store.read((r) => r.failed.groups()));
+      const groups = await withReadOnlyStore(cliConfig(), (store) => store.read((r) => r.failed.groups()));
       if (o.json) return print(JSON.stringify(groups.map((g) => ({ ...g, lastFailedAt: iso(g.lastFailedAt) })), null, 2));
       if (groups.length === 0) return print('no failed messages');
       for (const g of groups) print(`${g.groupKey}  ${String(g.count).padStart(5)}  ${g.errorClass}: ${g.example}`);
@@ -75,7 +75,7 @@ export function registerFailed(program: Command): void {
     .argument('<id>')
     .action(async (id: string) => {
       const [n] = parseIds([id]);
-      await withStore(cliConfig(), async (store) => {
+      await withReadOnlyStore(cliConfig(), async (store) => {
         const [m] = await store.read((r) => r.failed.list({ ids: [n!] }));
         if (!m) throw new Error(`no failed message #${n}`);
         const { body, headers, ...rest } = m;

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { redactPassword } from '../config.js';
+import { maskUrl } from '../support/masked-url.js';
 import { openStore } from '../store/open-store.js';
 import { copyStore } from '../store/copy.js';
 import { TABLES } from '../store/tables.js';
@@ -16,7 +16,7 @@ function postgresTarget(text: string): string {
     // reported below
   }
   if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
-    throw new Error(`--to "${redactPassword(text)}" is not a PostgreSQL URL: expected postgres://user:password@host:5432/database`);
+    throw new Error(`--to "${maskUrl(text)}" is not a PostgreSQL URL: expected postgres://user:password@host:5432/database`);
   }
   return text;
 }
@@ -41,9 +41,9 @@ export function registerStore(program: Command): void {
         try {
           const result = await copyStore(source, target);
           const changed = TABLES.some((t) => result.source[t.name] !== result.target[t.name]);
-          if (o.json) print(JSON.stringify({ from, to: redactPassword(to), ...result }));
+          if (o.json) print(JSON.stringify({ from, to: maskUrl(to), ...result }));
           else {
-            print(`copied ${from} to ${redactPassword(to)}`);
+            print(`copied ${from} to ${maskUrl(to)}`);
             print(`${'table'.padEnd(22)}${'sqlite'.padStart(10)}${'postgresql'.padStart(12)}`);
             for (const t of TABLES) print(`${t.name.padEnd(22)}${String(result.source[t.name]).padStart(10)}${String(result.target[t.name]).padStart(12)}`);
             print(secretAdvice(from, config.activationSecret));

@@ -30,6 +30,11 @@ export interface InvitationFilter {
 export interface CollaborationReads {
   /** Invitations, newest first (`invitations list`). */
   list(filter: InvitationFilter): Promise<Collaboration[]>;
+  /**
+   * Pending invitations due at `now`, in (next_due_at, id) order, after the key `after`: a reader
+   * walks them a page at a time without holding anything (the reminder CLI's dry run).
+   */
+  listDue(now: number, after: { nextDueAt: number; id: string } | undefined, limit: number): Promise<Collaboration[]>;
 }
 
 export interface Collaborations extends CollaborationReads {

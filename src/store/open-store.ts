@@ -15,13 +15,29 @@ export interface StoreSettings {
   urlSetting?: string;
 }
 
+export interface OpenOptions {
+  /**
+   * Only reading (the CLI's lists): SQLite opens the file read-only, so another process's long
+   * write never blocks it; a file that does not exist yet, or has an older layout, is created or
+   * migrated first (after `onMigrate` says so).
+   */
+  readOnly?: boolean;
+  /** How long a transaction waits for another process's write lock, in ms (SQLite; default 10 s). */
+  lockTimeoutMs?: number;
+  /** Called when a transaction finds the write lock held and starts waiting for it (SQLite). */
+  onLockWait?: () => void;
+  /** Called before a read-only open migrates an older layout, with what it is about to do. */
+  onMigrate?: (message: string) => void;
+}
+
 /**
- * Opens the store and brings its schema up to date. Errors name the setting at fault
- * (DATABASE_URL: bad URL, connection refused, wrong credentials).
+ * Opens the store and brings its schema up to date. Errors name the setting at fault: a
+ * SettingError for DATABASE_PATH (cannot be opened) or DATABASE_URL (bad URL, connection refused,
+ * wrong credentials).
  */
-export function openStore(settings: StoreSettings, log?: Logger): Promise<Store> {
+export function openStore(settings: StoreSettings, log?: Logger, options: OpenOptions = {}): Promise<Store> {
   if (settings.databaseUrl) {
     return PostgresStore.open({ url: settings.databaseUrl, size: settings.databasePoolSize ?? 10, log, setting: settings.urlSetting });
   }
-  return SqliteStore.open(settings.databasePath);
+  return SqliteStore.open(settings.databasePath, options);
 }

@@ -12,6 +12,7 @@ import type { LeaseOwner, Outbox, OutboxReads } from './outbox-entry.js';
 import type { FailedMessageReads, FailedMessages } from './failed-message.js';
 import type { PruneOptions, Pruned } from './pruning.js';
 import type { RowWriter, TableCounts } from './tables.js';
+import type { Logger } from '../logger.js';
 
 /** What a write transaction sees: every table, reads and writes. */
 export interface StoreTx {
@@ -73,6 +74,12 @@ export interface Store {
   whenReachable(signal?: AbortSignal): Promise<void>;
   /** The error says the database could not be reached (not that a statement was wrong). */
   isUnreachable(err: unknown): boolean;
+
+  /**
+   * Housekeeping while a worker runs; returns its stop. SQLite: a WAL grown past its limit is
+   * checkpointed and truncated every minute. PostgreSQL: none (its autovacuum does that part).
+   */
+  startUpkeep(log: Logger): () => void;
 
   /** Rows in each table. */
   counts(): Promise<TableCounts>;

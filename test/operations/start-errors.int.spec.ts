@@ -27,11 +27,11 @@ describe('the worker refuses to start on bad store settings', () => {
       start({ DATABASE_URL: 'postgres://collab:s3cret@127.0.0.1:1/collab', ACTIVATION_SECRET: 'x' }),
     ]);
     expect(notPostgres.code).toBe(1);
-    expect(notPostgres.output).toBe('collab-worker could not start: DATABASE_URL="mysql://collab:***@db.example/collab" is not valid: expected a PostgreSQL URL such as postgres://user:password@host:5432/database\n');
+    expect(notPostgres.output).toBe('collab-worker: DATABASE_URL="mysql://collab:***@db.example/collab" is not valid: expected a PostgreSQL URL such as postgres://user:password@host:5432/database\n');
     expect(noSecret.code).toBe(1);
-    expect(noSecret.output).toContain('"msg":"collab-worker could not start: ACTIVATION_SECRET is required: with DATABASE_URL every instance must derive the same activation links');
+    expect(noSecret.output).toContain('collab-worker: ACTIVATION_SECRET is required: with DATABASE_URL every instance must derive the same activation links');
     expect(refused.code).toBe(1);
-    expect(refused.output).toMatch(/"msg":"collab-worker could not start: DATABASE_URL=postgres:\/\/collab:\*+@127\.0\.0\.1:1\/collab: could not connect: [^"]*ECONNREFUSED/);
+    expect(refused.output).toMatch(/^collab-worker: DATABASE_URL=postgres:\/\/collab:\*\*\*@127\.0\.0\.1:1\/collab: could not connect: .*ECONNREFUSED/m);
     for (const { output } of [notPostgres, noSecret, refused]) expect(output).not.toContain('s3cret');
   });
 });

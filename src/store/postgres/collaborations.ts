@@ -93,6 +93,17 @@ export async function findDue(sql: PgSql, now: number, limit: number): Promise<C
   return rows.map(fromRow);
 }
 
+export async function listDue(sql: PgSql, now: number, after: { nextDueAt: number; id: string } | undefined, limit: number): Promise<Collaboration[]> {
+  const { rows } = after
+    ? await sql.query<CollaborationRow>(
+        `SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= $1 AND (next_due_at, id) > ($2, $3)
+         ORDER BY next_due_at, id LIMIT $4`,
+        [now, after.nextDueAt, after.id, limit],
+      )
+    : await sql.query<CollaborationRow>(`SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= $1 ORDER BY next_due_at, id LIMIT $2`, [now, limit]);
+  return rows.map(fromRow);
+}
+
 export async function claimReminder(sql: PgSql, id: string, previous: number, number: number, nextDueAt: number, now: number): Promise<boolean> {
   const { rowCount } = await sql.query(
     `UPDATE collaborations SET reminders_sent = $1, next_due_at = $2, updated_at = $3 WHERE id = $4 AND state = 'pending' AND reminders_sent = $5`,

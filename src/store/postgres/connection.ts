@@ -4,7 +4,7 @@
  * failed" (the caller's business).
  */
 import pg from 'pg';
-import { redactPassword } from '../../config.js';
+import { maskUrl } from '../../support/masked-url.js';
 
 /** What the SQL modules need: a pool or one client of it. */
 export interface PgSql {
@@ -46,7 +46,7 @@ export function createPool(settings: PoolSettings): pg.Pool {
 }
 
 /** The URL with its password masked, for logs and error messages. */
-export const redactUrl = redactPassword;
+export const redactUrl = maskUrl;
 
 /** The database could not be reached: the connection failed, was cut, or could not be opened. */
 export class DatabaseUnreachable extends Error {

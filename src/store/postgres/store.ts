@@ -10,12 +10,13 @@ import type { Store, StoreReads, StoreTx, TakenBackLeases } from '../store.js';
 import type { PruneOptions, Pruned } from '../pruning.js';
 import type { RowWriter, TableCounts } from '../tables.js';
 import { StoreConflict } from '../store-conflict.js';
+import { SettingError } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { DatabaseUnreachable, connectionConfig, createPool, isConnectionError, redactUrl, type PgSql, type PoolSettings } from './connection.js';
 import { migrate } from './migrations.js';
 import { Reachability } from './reachability.js';
 import { OutboxNotifications } from './notifications.js';
-import { claimReminder, findDue, listInvitations, loadCollaborations, saveCollaborations, transition } from './collaborations.js';
+import { claimReminder, findDue, listDue, listInvitations, loadCollaborations, saveCollaborations, transition } from './collaborations.js';
 import { expireToken, findAdminByCollaboration, insertCustomerAdmins, redeemToken } from './customer-admins.js';
 import { findHandled, markHandled } from './inbox.js';
 import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
@@ -61,7 +62,7 @@ export class PostgresStore implements Store {
     try {
       pool = createPool(settings);
     } catch (err) {
-      throw new Error(`${where} is not usable: ${(err as Error).message}`, { cause: err });
+      throw new SettingError(settings.setting ?? 'DATABASE_URL', `${where} is not usable: ${(err as Error).message}`);
     }
     const reachability = new Reachability(pool, settings.log);
     // An idle pooled connection the server closes (restart, pg_terminate_backend) must not crash the process.
@@ -70,7 +71,7 @@ export class PostgresStore implements Store {
       (await pool.connect()).release();
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new Error(`${where}: could not connect: ${(err as Error).message || (err as { code?: string }).code}`, { cause: err });
+      throw new SettingError(settings.setting ?? 'DATABASE_URL', `${where}: could not connect: ${(err as Error).message || (err as { code?: string }).code}`);
     }
     try {
       await migrate(pool);
@@ -134,6 +135,10 @@ export class PostgresStore implements Store {
 
   onOutboxAdded(listener: () => void): () => void {
     return this.notifications.subscribe(listener);
+  }
+
+  startUpkeep(): () => void {
+    return () => undefined;
   }
 
   counts(): Promise<TableCounts> {
@@ -217,7 +222,10 @@ function asConflict(err: unknown): StoreConflict | undefined {
 
 function readsOf(sql: PgSql): StoreReads {
   return {
-    collaborations: { list: (filter) => listInvitations(sql, filter) },
+    collaborations: {
+      list: (filter) => listInvitations(sql, filter),
+      listDue: (now, after, limit) => listDue(sql, now, after, limit),
+    },
     outbox: { backlog: () => backlog(sql) },
     failed: {
       list: (filter) => listFailed(sql, filter),

@@ -4,7 +4,7 @@
  * ../postgres/migrations.ts, and its columns in ../tables.ts). Times are milliseconds since the
  * epoch (UTC).
  */
-import type { Database } from './database.js';
+import type { Database, Sql } from './database.js';
 
 const MIGRATIONS: string[] = [
   `
@@ -108,23 +108,28 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE outbox ADD COLUMN lease_owner TEXT`,
 ];
 
+/** The layout this program writes and reads: the number of migrations. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The layout a database has (SQLite's user_version): a read, no lock. */
+export async function schemaVersion(sql: Sql): Promise<number> {
+  return (await sql.get<{ user_version: number }>('PRAGMA user_version'))!.user_version;
+}
+
+/**
+ * Brings the layout up to SCHEMA_VERSION. Checks with a read first and takes the write lock only
+ * when there is something to do, so a process that starts behind another's long write does not
+ * wait for it (nor fail) just to learn that nothing needs doing.
+ */
 export async function migrate(db: Database): Promise<void> {
-  // Up to date (the usual case): no write transaction, so a reader never waits for the write lock.
-  if ((await schemaVersion(db)) === MIGRATIONS.length) return;
+  if ((await schemaVersion(db)) >= MIGRATIONS.length) return;
   await db.transaction(async (sql) => {
     const { user_version: current } = (await sql.get<{ user_version: number }>('PRAGMA user_version'))!;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`the database's schema is version ${current}, newer than this worker's ${MIGRATIONS.length}: run the newer worker`);
-    }
     for (let version = current; version < MIGRATIONS.length; version++) {
       for (const statement of splitStatements(MIGRATIONS[version]!)) await sql.run(statement);
       await sql.run(`PRAGMA user_version = ${version + 1}`);
     }
   });
-}
-
-async function schemaVersion(db: Database): Promise<number> {
-  return (await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version;
 }
 
 /** sqlite3's run() takes one statement; our migrations have no semicolons inside statements (comments aside). */

@@ -3,12 +3,18 @@
  * Write transactions take the write lock up front (BEGIN IMMEDIATE), so a transaction never
  * meets a concurrent change: no conflicts, and several processes on this host can share the file.
  */
+import fs from 'node:fs';
 import type { Store, StoreReads, StoreTx } from '../store.js';
+import type { OpenOptions } from '../open-store.js';
 import type { PruneOptions, Pruned } from '../pruning.js';
 import type { RowWriter, TableCounts } from '../tables.js';
 import { Database, type Sql } from './database.js';
-import { migrate } from './migrations.js';
-import { claimReminder, findCollaborations, findDue, listInvitations, saveCollaborations, transition } from './collaborations.js';
+import { migrate, schemaVersion, SCHEMA_VERSION } from './migrations.js';
+import { startWalCheckpoints } from './wal-checkpoint.js';
+import { SettingError } from '../../config.js';
+import { prepareDatabasePath } from '../../support/storage-paths.js';
+import type { Logger } from '../../logger.js';
+import { claimReminder, findCollaborations, findDue, listDue, listInvitations, saveCollaborations, transition } from './collaborations.js';
 import { expireToken, findAdminByCollaboration, insertCustomerAdmins, redeemToken } from './customer-admins.js';
 import { findHandled, markHandled } from './inbox.js';
 import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
@@ -16,6 +22,9 @@ import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued,
 import { pruneOld } from './retention.js';
 import { takeBackLeases } from './leases.js';
 import { countRows, exportRows, importInto } from './copy.js';
+
+/** How long a transaction waits for another process's write lock unless told otherwise. */
+const LOCK_TIMEOUT_MS = 10_000;
 
 export class SqliteStore implements Store {
   readonly reachable = true;
@@ -25,24 +34,46 @@ export class SqliteStore implements Store {
     /** The connection itself, for tests that look at the tables. */
     readonly db: Database,
     readonly path: string,
+    private readonly lockTimeoutMs: number,
   ) {
     this.description = `sqlite:${path}`;
   }
 
-  /** Opens (or creates) the file at `path` and brings its schema up to date. */
-  static async open(path: string): Promise<SqliteStore> {
-    const db = await Database.open(path);
+  /**
+   * Opens (or creates) the file at `path` and brings its schema up to date; read-only when asked
+   * and the file is there with the current layout (see OpenOptions). A file that cannot be opened
+   * is a SettingError naming DATABASE_PATH.
+   */
+  static async open(path: string, options: OpenOptions = {}): Promise<SqliteStore> {
+    const lockTimeoutMs = options.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
+    if (options.readOnly && fs.existsSync(path)) {
+      const db = await openFile(path, { readOnly: true, lockTimeoutMs });
+      if ((await schemaVersion(db)) >= SCHEMA_VERSION) return new SqliteStore(db, path, lockTimeoutMs);
+      await db.close();
+      options.onMigrate?.(`the database ${path} has an older layout: migrating it first (this takes the write lock)`);
+    }
+    prepareDatabasePath(path);
+    const db = await openFile(path, { lockTimeoutMs, onLockWait: options.onLockWait });
     try {
       await migrate(db);
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
     }
-    return new SqliteStore(db, path);
+    return new SqliteStore(db, path, lockTimeoutMs);
   }
 
-  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.db.transaction((sql) => work(txOf(sql)));
+  /** A write lock another process held past the timeout fails the transaction, saying so. */
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction((sql) => work(txOf(sql)));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      throw new Error(
+        `the write lock of ${this.path} (DATABASE_PATH) stayed held by another process for ${this.lockTimeoutMs / 1000} s: nothing was changed, try again`,
+        { cause: err },
+      );
+    }
   }
 
   read<T>(work: (reads: StoreReads) => Promise<T>): Promise<T> {
@@ -59,6 +90,11 @@ export class SqliteStore implements Store {
 
   onOutboxAdded(): () => void {
     return () => undefined;
+  }
+
+  startUpkeep(log: Logger): () => void {
+    const checkpoints = startWalCheckpoints(this.db, log);
+    return () => checkpoints.stop();
   }
 
   async whenReachable(): Promise<void> {}
@@ -84,9 +120,21 @@ export class SqliteStore implements Store {
   }
 }
 
+/** The file as a SQLite database, or a SettingError naming DATABASE_PATH with SQLite's reason. */
+async function openFile(path: string, options: Parameters<typeof Database.open>[1]): Promise<Database> {
+  try {
+    return await Database.open(path, options);
+  } catch (err) {
+    throw new SettingError('DATABASE_PATH', `DATABASE_PATH=${JSON.stringify(path)} cannot be opened as a SQLite database: ${(err as Error).message}`);
+  }
+}
+
 function readsOf(sql: Sql): StoreReads {
   return {
-    collaborations: { list: (filter) => listInvitations(sql, filter) },
+    collaborations: {
+      list: (filter) => listInvitations(sql, filter),
+      listDue: (now, after, limit) => listDue(sql, now, after, limit),
+    },
     outbox: { backlog: () => backlog(sql) },
     failed: {
       list: (filter) => listFailed(sql, filter),
