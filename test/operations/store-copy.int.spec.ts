@@ -71,7 +71,7 @@ describe('store copy', () => {
     await h.startWorker({ databaseUrl: url, activationSecret });
     const pgEnv = { ...sqliteEnv, DATABASE_URL: url, ACTIVATION_SECRET: activationSecret };
 
-    const reminders = await runCli(['reminders', 'run', '--at', new Date(invitedAt + 3 * DAY).toISOString(), '--json'], pgEnv);
+    const reminders = await runCli(['reminders', 'run', '--at', new Date(invitedAt + 3 * DAY).toISOString(), '--yes', '--json'], pgEnv);
     expect(reminders.code, reminders.stderr).toBe(0);
     expect((JSON.parse(reminders.stdout) as { reminders: { collaborationId: string }[] }).reminders.map((r) => r.collaborationId).sort()).toEqual(['col-1001', 'col-1002']);
     // Queued by another process: the worker hears of it through LISTEN/NOTIFY.

@@ -72,7 +72,7 @@ describe('three worker processes on one PostgreSQL database', () => {
 
       // Three reminder passes at the same instant, each in its own process, while two workers deliver.
       const at = new Date(Date.now() + 3 * DAY + 60_000).toISOString();
-      reminderRuns = await Promise.all([1, 2, 3].map(() => runCli(['reminders', 'run', '--at', at, '--json'], env)));
+      reminderRuns = await Promise.all([1, 2, 3].map(() => runCli(['reminders', 'run', '--at', at, '--yes', '--json'], env)));
       await waitFor(async () => (await count("SELECT COUNT(*) AS n FROM outbox WHERE status != 'done'")) === 0, 'the reminders delivered', 300_000);
       console.info(`several-instances: recovered and drained ${recoveredMs} ms after the SIGKILL`);
     } finally {

@@ -38,6 +38,21 @@ describe('PostgreSQL with several instances', () => {
     expect(versions.map((v) => v.version)).toEqual([1]);
   });
 
+  it('a dispatcher skips the rows another holds, without waiting for it', async () => {
+    const [a, b] = [await open(), await open()];
+    const entries = Array.from({ length: 10 }, (_, i) => ({ id: `o-${i}`, channel: 'email' as const, topic: 'invitation', collaborationId: null, payload: {} }));
+    await a.transaction((tx) => tx.outbox.add(entries, 1));
+    const [first, second] = await a.transaction(async (tx) => {
+      const held = await tx.outbox.leaseDue(1, 4, 15_000, 'host-a:1');
+      // still uncommitted here: b's lease must take other rows, and at once
+      const other = await b.transaction((tx2) => tx2.outbox.leaseDue(1, 10, 15_000, 'host-b:1'));
+      return [held.map((r) => r.id), other.map((r) => r.id)];
+    });
+    expect(first).toHaveLength(4);
+    expect(second).toHaveLength(6);
+    expect([...first, ...second].sort()).toEqual(entries.map((e) => e.id).sort());
+  });
+
   it("a commit of outbox rows on one instance wakes the other's listeners", async () => {
     const [a, b] = [await open(), await open()];
     let woken = 0;

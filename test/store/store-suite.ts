@@ -314,6 +314,24 @@ export function storeSuite(kind: StoreKind): void {
     });
   });
 
+  describe('the reminder dry run', () => {
+    it('walks the due invitations a page at a time in (next_due_at, id) order, holding nothing', async () => {
+      await store.transaction((tx) =>
+        tx.collaborations.save([
+          collaboration('b', { nextDueAt: NOW - 5 }),
+          collaboration('a', { nextDueAt: NOW - 5 }),
+          collaboration('c', { nextDueAt: NOW - 9 }),
+          collaboration('d', { nextDueAt: NOW + 1 }),
+          collaboration('e', { nextDueAt: NOW - 1, state: 'active' }),
+        ], NOW),
+      );
+      const page = (after?: Collaboration) => store.read(async (r) => (await r.collaborations.listDue(NOW, after && { nextDueAt: after.nextDueAt!, id: after.id }, 2)));
+      const first = await page();
+      expect(first.map((c) => c.id)).toEqual(['c', 'a']);
+      expect((await page(first.at(-1))).map((c) => c.id)).toEqual(['b']);
+    });
+  });
+
   describe('requeues', () => {
     it('mark a message requeued unless it failed again since; what became of it goes in its audit trail', async () => {
       await store.transaction((tx) => tx.failed.record(failure('k-1'), NOW));
@@ -415,9 +433,8 @@ export function storeSuite(kind: StoreKind): void {
         }
       };
       const [a, b] = await Promise.all([leaseAll(store, 'host-a:1'), leaseAll(other, 'host-b:1')]);
+      // every row once: none leased by both (how they share depends on the store; see postgres-instances)
       expect([...a, ...b].sort()).toEqual([...ids].sort());
-      expect(a.length).toBeGreaterThan(0);
-      expect(b.length).toBeGreaterThan(0);
     });
 
     it('concurrent intake transactions create each collaboration once and mark each event once', async () => {
