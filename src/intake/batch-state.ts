@@ -9,7 +9,7 @@
 import type { Sql } from '../store/database.js';
 import { findCollaborations, saveCollaborations, type Collaboration } from '../store/collaborations.js';
 import { insertCustomerAdmins, type NewCustomerAdmin } from '../store/customer-admins.js';
-import { findHandled, keyOf, markHandled } from '../store/inbox.js';
+import { findHandled, keyOf, markHandled, type HandledEvent } from '../store/inbox.js';
 import { addToOutbox, type OutboxEntry } from '../store/outbox.js';
 import { Effects } from '../handlers/effects.js';
 import type { HandlerState } from '../handlers/context.js';
@@ -19,7 +19,7 @@ export class BatchState {
   private readonly changed = new Map<string, Collaboration>();
   private readonly admins: NewCustomerAdmin[] = [];
   private readonly outbox: OutboxEntry[] = [];
-  private readonly marks: { source: string; id: string; type: string }[] = [];
+  private readonly marks: HandledEvent[] = [];
 
   private constructor(
     private readonly collaborations: Map<string, Collaboration>,
@@ -40,8 +40,8 @@ export class BatchState {
     return new EventScope(this, new Effects(now, event));
   }
 
-  /** Keeps what the event did and marks it handled. */
-  commit(event: IncomingEvent, scope: EventScope): void {
+  /** Keeps what the event did and marks it handled; `outcome` is what support's timeline shows (`handled`, `skipped: …`). */
+  commit(event: IncomingEvent, scope: EventScope, outcome = 'handled'): void {
     for (const c of scope.changedCollaborations.values()) {
       this.collaborations.set(c.id, c);
       this.changed.set(c.id, c);
@@ -49,7 +49,7 @@ export class BatchState {
     this.admins.push(...scope.admins);
     this.outbox.push(...scope.effects.entries);
     this.handled.add(keyOf(event));
-    this.marks.push({ source: event.source, id: event.id, type: event.type });
+    this.marks.push({ source: event.source, id: event.id, type: event.type, collaborationId: event.data.collaborationId, outcome });
   }
 
   lookup(id: string): Collaboration | undefined {

@@ -19,6 +19,18 @@ export async function findHandled(sql: Sql, events: EventKey[]): Promise<Set<str
   return new Set(rows.map(keyOf));
 }
 
-export async function markHandled(sql: Sql, events: (EventKey & { type: string })[], now: number): Promise<void> {
-  await insertRows(sql, 'INSERT INTO inbox (source, id, type, handled_at)', 4, events.map((e) => [e.source, e.id, e.type, now]));
+/** A handled event, with its collaboration and what became of it (`handled`, `skipped: <reason>`), for support's timeline. */
+export interface HandledEvent extends EventKey {
+  type: string;
+  collaborationId?: string | null;
+  outcome?: string | null;
+}
+
+export async function markHandled(sql: Sql, events: HandledEvent[], now: number): Promise<void> {
+  await insertRows(
+    sql,
+    'INSERT INTO inbox (source, id, type, handled_at, collaboration_id, outcome)',
+    6,
+    events.map((e) => [e.source, e.id, e.type, now, e.collaborationId ?? null, e.outcome ?? null]),
+  );
 }
