@@ -8,10 +8,11 @@ import { registerFailed } from './cli/failed.js';
 import { registerReminders } from './cli/reminders.js';
 import { registerTemplates } from './cli/templates.js';
 import { registerPrune } from './cli/prune.js';
+import { registerConsole } from './cli/console.js';
 
 const program = new Command()
   .name('collab-worker')
-  .description('Operate collab-worker: publish events, inspect and re-queue failed messages, run reminders, preview emails, prune old rows.')
+  .description('Operate collab-worker: publish events, inspect and re-queue failed messages, run reminders, preview emails, prune old rows, make support console credentials.')
   .showHelpAfterError();
 
 registerPublish(program);
@@ -19,6 +20,7 @@ registerFailed(program);
 registerReminders(program);
 registerTemplates(program);
 registerPrune(program);
+registerConsole(program);
 
 try {
   await program.parseAsync(process.argv);

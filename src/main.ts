@@ -2,12 +2,13 @@
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { Worker } from './worker.js';
+import { loadSupportConfig } from './http/support/config.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 
 try {
-  const worker = await Worker.start({ config, log });
+  const worker = await Worker.start({ config, log, support: loadSupportConfig() });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

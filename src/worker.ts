@@ -19,11 +19,16 @@ import { startHttpServer } from './http/server.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledTask } from 'node-cron';
+import type { SupportConfig } from './http/support/config.js';
+import { startSupportServer, type SupportServer } from './http/support/server.js';
+import { RequeueOperations } from './support/requeue-operations.js';
 
 export interface WorkerOptions {
   config: Config;
   log: Logger;
   clock?: () => Date;
+  /** The support console and API; undefined: off (see loadSupportConfig). */
+  support?: SupportConfig;
 }
 
 export class Worker {
@@ -33,6 +38,9 @@ export class Worker {
   private failedGauge?: NodeJS.Timeout;
   private reminders?: ScheduledTask;
   private retention?: RetentionScheduler;
+  /** The support console and API, when configured. */
+  support?: SupportServer;
+  operations?: RequeueOperations;
 
   private constructor(
     readonly config: Config,
@@ -43,7 +51,7 @@ export class Worker {
     private readonly mailer: Mailer,
   ) {}
 
-  static async start({ config, log, clock = () => new Date() }: WorkerOptions): Promise<Worker> {
+  static async start({ config, log, clock = () => new Date(), support }: WorkerOptions): Promise<Worker> {
     const metrics = new Metrics();
     const renderer = await EmailRenderer.load();
     const db = await Database.open(config.databasePath);
@@ -97,8 +105,26 @@ export class Worker {
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
     worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
+    if (support) await worker.startSupport(support, topology.eventsQueue, clock);
     log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
     return worker;
+  }
+
+  private async startSupport(config: SupportConfig, eventsQueue: string, clock: () => Date): Promise<void> {
+    const operations = new RequeueOperations({
+      db: this.db, eventsQueue, log: this.log,
+      publisher: () => this.broker.current?.publisher,
+      onRequeued: () => this.wakeDispatcher(),
+      clock: () => clock().getTime(),
+    });
+    this.operations = operations;
+    this.support = await startSupportServer({
+      config, db: this.db, operations, log: this.log,
+      readiness: () => this.ready(),
+      clock: () => clock().getTime(),
+      onActivated: () => this.wakeDispatcher(),
+    });
+    this.log.info({ url: this.support.url, users: config.users.length, clients: config.clients.length }, `support console at ${this.support.url}/console, API at ${this.support.url}/api/v1`);
   }
 
   /** Delivers due outbox rows now rather than at the next poll (after work queued from outside, e.g. the CLI). */
@@ -124,6 +150,8 @@ export class Worker {
    * anyway (what was not acked is redelivered, what was not marked sent is sent again).
    */
   async stop(): Promise<void> {
+    await this.support?.close();
+    await this.operations?.stop();
     await this.reminders?.stop();
     await this.retention?.stop();
     const work = (async () => {

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { Worker } from '../../src/worker.js';
 import { Database } from '../../src/store/database.js';
+import type { SupportConfig } from '../../src/http/support/config.js';
 import { createVhost, type TestVhost } from './rabbit.js';
 import { TestSmtpServer } from './smtp.js';
 import { MessageCapture } from './capture.js';
@@ -31,7 +32,8 @@ export interface Harness {
   config: Config;
   dir: string;
   worker: Worker | undefined;
-  startWorker(overrides?: Partial<Config>, clock?: () => Date): Promise<Worker>;
+  /** `support`: also the support console and API (see test/support/support-server.ts). */
+  startWorker(overrides?: Partial<Config>, clock?: () => Date, support?: SupportConfig): Promise<Worker>;
   stopWorker(): Promise<void>;
   publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
   /** Straight to a queue (the default exchange), with headers: what a requeue or the broker would send. */
@@ -72,8 +74,8 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
 
   const harness: Harness = {
     vhost, smtp, capture, config, dir, worker: undefined,
-    async startWorker(more = {}, clock) {
-      harness.worker = await Worker.start({ config: { ...config, ...more }, log: createLogger(config.logLevel), clock });
+    async startWorker(more = {}, clock, support) {
+      harness.worker = await Worker.start({ config: { ...config, ...more }, log: createLogger(config.logLevel), clock, support });
       return harness.worker;
     },
     async stopWorker() {
