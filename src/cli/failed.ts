@@ -1,28 +1,14 @@
 /** `failed ...`: what support needs to see why messages failed and send them back. */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { auditTrail, groupFailed, listFailed, setFailedStatus, type FailedMessage } from '../store/failed-messages.js';
+import { groupFailed, listFailed, setFailedStatus } from '../store/failed-messages.js';
 import { buildTopology } from '../broker/topology.js';
-import { requeue } from '../support/requeue.js';
+import { failedDetail, summary } from '../support/failed.js';
+import { RequeueOperations } from '../support/requeue-operations.js';
+import { createLogger } from '../logger.js';
 import { cliConfig, print, withDatabase, withPublisher } from './context.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function summary(m: FailedMessage) {
-  return {
-    id: m.id,
-    type: m.type,
-    collaborationId: m.collaborationId,
-    origin: m.origin,
-    errorClass: m.errorClass,
-    reason: m.reason,
-    group: m.groupKey,
-    attempts: m.attempts,
-    firstFailedAt: iso(m.firstFailedAt),
-    failedAt: iso(m.lastFailedAt),
-    status: m.status,
-  };
-}
 
 function parseIds(ids: string[]): number[] {
   return ids.map((id) => {
@@ -76,16 +62,15 @@ export function registerFailed(program: Command): void {
     .action(async (id: string) => {
       const [n] = parseIds([id]);
       await withDatabase(cliConfig(), async (db) => {
-        const [m] = await listFailed(db, { ids: [n!] });
+        const m = await failedDetail(db, n!);
         if (!m) throw new Error(`no failed message #${n}`);
-        const { body, headers, ...rest } = m;
-        print(JSON.stringify({ ...summary(m), exchange: rest.exchange, routingKey: rest.routingKey, contentType: rest.contentType, messageId: rest.messageId, source: rest.source, headers }, null, 2));
+        const { body, audit, ...rest } = m;
+        print(JSON.stringify({ ...rest, messageId: rest.eventId }, null, 2));
         print('body:');
-        print(prettyBody(body));
-        const audit = await auditTrail(db, m.id);
+        print(body);
         if (audit.length) {
           print('audit:');
-          for (const a of audit) print(`  ${iso(a.at)}  ${a.action}  by ${a.actor}`);
+          for (const a of audit) print(`  ${a.at}  ${a.action}  by ${a.actor}`);
         }
       });
     });
@@ -101,13 +86,18 @@ export function registerFailed(program: Command): void {
       if (!ids.length && !o.group && !o.all) throw new Error('name ids, --group <group> or --all');
       const config = cliConfig();
       const eventsQueue = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit }).eventsQueue;
+      const selection = ids.length ? { ids: parseIds(ids) } : o.group ? { group: o.group } : { all: true as const };
       await withDatabase(config, async (db) => {
-        const messages = await listFailed(db, ids.length ? { ids: parseIds(ids) } : { status: ['failed'], group: o.group });
-        if (ids.length && messages.length < ids.length) throw new Error(`unknown id among ${ids.join(', ')} (see: failed list)`);
-        const results = await withPublisher(config, (publisher) => requeue(db, publisher, eventsQueue, messages, actor(o.actor), Date.now()));
-        for (const r of results) print(`#${r.id} ${r.ok ? 'requeued' : 'not requeued'}: ${r.detail}`);
-        print(`${results.filter((r) => r.ok).length} of ${results.length} requeued`);
-        if (results.some((r) => !r.ok)) process.exitCode = 1;
+        // The same operation the console and API run, in the foreground.
+        const done = await withPublisher(config, async (publisher) => {
+          const operations = new RequeueOperations({ db, eventsQueue, publisher: () => publisher, log: createLogger('silent') });
+          const { operation } = await operations.start(selection, actor(o.actor));
+          return (await operations.finished(operation.id))!;
+        });
+        for (const p of done.notRequeued) print(`#${p.id} not requeued: ${p.detail}`);
+        if (done.error) print(`stopped: ${done.error}`);
+        print(`${done.requeued} of ${done.total} requeued`);
+        if (done.requeued < done.total) process.exitCode = 1;
       });
     });
 
@@ -128,13 +118,4 @@ export function registerFailed(program: Command): void {
         print(`${found.length} archived`);
       });
     });
-}
-
-function prettyBody(body: Buffer): string {
-  const text = body.toString('utf8');
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
 }
