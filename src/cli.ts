@@ -8,11 +8,19 @@ import { registerFailed } from './cli/failed.js';
 import { registerReminders } from './cli/reminders.js';
 import { registerTemplates } from './cli/templates.js';
 import { registerPrune } from './cli/prune.js';
+import { registerTap } from './cli/tap.js';
 import { registerConsole } from './cli/console.js';
+
+// `failed list --all | head -4`: the reader has gone, and there is nobody left to print to.
+// That ends the command quietly, as it does for other Unix tools, instead of with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 
 const program = new Command()
   .name('collab-worker')
-  .description('Operate collab-worker: publish events, inspect and re-queue failed messages, run reminders, preview emails, prune old rows, make support console credentials.')
+  .description('Operate collab-worker: publish events, watch what is published, inspect and re-queue failed messages, run reminders, preview emails, prune old rows, make support console credentials.')
   .showHelpAfterError();
 
 registerPublish(program);
@@ -20,6 +28,7 @@ registerFailed(program);
 registerReminders(program);
 registerTemplates(program);
 registerPrune(program);
+registerTap(program);
 registerConsole(program);
 
 try {

@@ -1,4 +1,7 @@
 import pino, { type Logger } from 'pino';
+import { maskSecrets } from './text/mask.js';
+
+export { maskSecrets };
 
 export type { Logger };
 
@@ -30,16 +33,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
  */
 function asyncStdout(): pino.DestinationStream {
   return pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 });
-}
-
-const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-const TOKEN = /(token=)[^&\s"']+/gi;
-
-/** `karin.berg@kaffekoppen.example` → `k***@kaffekoppen.example`: enough to tell people apart, not to mail them. */
-export function maskSecrets(text: string): string {
-  // Most strings hold neither: skip the regular expressions for them (this runs on every field).
-  if (!text.includes('@') && !/token=/i.test(text)) return text;
-  return text.replace(EMAIL, '$1***@$2').replace(TOKEN, '$1***');
 }
 
 function maskDeep(value: unknown, depth = 0): unknown {

@@ -33,7 +33,7 @@ export class Metrics {
   });
   readonly remindersSent = new client.Counter({
     name: 'collab_reminders_total',
-    help: 'Reminders and expiries queued by the reminder job',
+    help: 'Reminders sent and invitations expired by the reminder job, whichever process ran it (counted when its event is published)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -25,6 +25,8 @@ export class Broker extends EventEmitter {
   private topology: Topology | undefined;
   private readonly setupListeners: SetupListener[] = [];
   private closing = false;
+  /** Set when the worker closes the connection itself to start over: that loss is already logged. */
+  private restarting = false;
   /** The broker refuses our publishes while it is short of memory or disk (connection.blocked). */
   private blockedReason: string | undefined;
 
@@ -50,7 +52,8 @@ export class Broker extends EventEmitter {
     broker = new Broker(connection, log);
     connection.on('disconnect', (err: Error) => broker!.lost(err));
     connection.on('connect-failed', (err: Error) => log.warn({ err: err.message }, 'broker connection attempt failed'));
-    connection.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
+    // amqplib emits 'error' only before a 'disconnect', whose line carries the same error.
+    connection.on('error', (err: Error) => log.debug({ err: err.message }, 'broker connection error'));
     connection.on('blocked', (reason: string) => {
       broker!.blockedReason = reason;
       log.error({ reason }, 'the broker blocked the connection (a memory or disk alarm): publishes wait until it unblocks');
@@ -125,15 +128,22 @@ export class Broker extends EventEmitter {
     const confirm: ConfirmChannel = await model.createConfirmChannel();
     const channels = { consume, deadLetters, publisher: new Publisher(confirm) };
     for (const ch of [consume, deadLetters, confirm]) {
-      ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'broker channel error'));
+      let closedWith: string | undefined;
+      ch.on('error', (err: Error) => (closedWith = err.message)); // logged with the close, below
       // The broker closes a channel on a protocol error (an exchange deleted under a publish, an
       // unknown delivery tag): its consumer would be gone without a word. Start over instead:
       // closing the connection makes amqplib's recovery reconnect and run this setup again.
-      ch.on('close', () => {
-        if (this.closing || this.channels !== channels) return;
-        this.log.error('a broker channel was closed by the broker; reconnecting');
-        model.close().catch(() => undefined);
-      });
+      // Looked at a turn later: when the whole connection went, its channels close first, and
+      // the connection's loss (one line) has been noted by then.
+      ch.on('close', () =>
+        setImmediate(() => {
+          if (this.closing || this.channels !== channels) return;
+          this.channels = undefined;
+          this.restarting = true;
+          this.log.error({ err: closedWith }, 'the broker closed a channel; reconnecting');
+          model.close().catch(() => undefined);
+        }),
+      );
     }
     this.channels = channels;
     this.model = model;
@@ -154,8 +164,10 @@ export class Broker extends EventEmitter {
   private lost(err: Error): void {
     this.channels = undefined;
     this.model = undefined;
+    const restarting = this.restarting;
+    this.restarting = false;
+    if (!restarting && !this.closing) this.log.warn({ err: err?.message }, 'broker connection lost; reconnecting');
     if (this.closing) return;
-    this.log.warn({ err: err?.message }, 'broker connection lost; reconnecting');
     this.emit('disconnected');
   }
 }

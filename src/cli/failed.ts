@@ -1,9 +1,9 @@
 /** `failed ...`: what support needs to see why messages failed and send them back. */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { groupFailed, listFailed, setFailedStatus } from '../store/failed-messages.js';
+import { groupFailed, listFailed } from '../store/failed-messages.js';
 import { buildTopology } from '../broker/topology.js';
-import { failedDetail, summary } from '../support/failed.js';
+import { archive, failedDetail, summary, unarchive } from '../support/failed.js';
 import { RequeueOperations } from '../support/requeue-operations.js';
 import { createLogger } from '../logger.js';
 import { cliConfig, print, withDatabase, withPublisher } from './context.js';
@@ -23,7 +23,7 @@ function actor(option: string | undefined): string {
 }
 
 export function registerFailed(program: Command): void {
-  const failed = program.command('failed').description('failed messages: list, group, show, requeue, archive');
+  const failed = program.command('failed').description('failed messages: list, group, show, requeue, archive, unarchive');
 
   failed
     .command('list')
@@ -103,19 +103,32 @@ export function registerFailed(program: Command): void {
 
   failed
     .command('archive')
-    .description('keep failed messages but hide them from the list')
+    .description('keep failed messages but hide them from the list (undo: failed unarchive)')
     .argument('<ids...>')
     .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
-    .action(async (ids: string[], o: { actor?: string }) => {
-      const numbers = parseIds(ids);
-      await withDatabase(cliConfig(), async (db) => {
-        const found = await listFailed(db, { ids: numbers });
-        const missing = numbers.filter((n) => !found.some((m) => m.id === n));
-        if (missing.length) throw new Error(`no failed message ${missing.map((n) => `#${n}`).join(', ')}`);
-        await db.transaction(async (sql) => {
-          for (const m of found) await setFailedStatus(sql, m.id, 'archived', actor(o.actor), Date.now());
-        });
-        print(`${found.length} archived`);
-      });
-    });
+    .action((ids: string[], o: { actor?: string }) => move(ids, { change: archive, action: 'archived', actor: actor(o.actor) }));
+
+  failed
+    .command('unarchive')
+    .description('list archived failed messages again, as failed')
+    .argument('<ids...>')
+    .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
+    .action((ids: string[], o: { actor?: string }) => move(ids, { change: unarchive, action: 'unarchived', actor: actor(o.actor) }));
+}
+
+/**
+ * Archive or unarchive, through the same service as the console and API: each id is moved only
+ * from the status it must have and says what happened to it; one in another status is left
+ * alone (and named), so doing it twice is harmless.
+ */
+async function move(ids: string[], m: { change: typeof archive; action: string; actor: string }): Promise<void> {
+  const numbers = parseIds(ids);
+  await withDatabase(cliConfig(), async (db) => {
+    const { changed, unchanged } = await m.change(db, numbers, m.actor);
+    for (const id of numbers) {
+      const left = unchanged.find((u) => u.id === id);
+      print(left ? `#${id} not ${m.action}: its ${left.detail}` : `#${id} ${m.action}`);
+    }
+    print(`${changed.length} of ${numbers.length} ${m.action}`);
+  });
 }

@@ -25,5 +25,5 @@ export function customerEmail(kind: EmailKind, a: ActivatedData, extra: Extra = 
 
 /** To the agency user who activated the collaboration; agency users read Swedish first. */
 export function agencyEmail(kind: EmailKind, a: ActivatedData, extra: Extra = {}): EmailModel {
-  return { ...common(kind, a), language: 'sv', to: { name: a.activatedBy.name, email: a.activatedBy.email }, ...extra };
+  return { ...common(kind, a), language: 'sv', to: { name: a.activatedBy.name, email: a.activatedBy.email }, audience: 'agency', ...extra };
 }

@@ -189,6 +189,9 @@ export interface CollaborationActivatedData {
     contact: {
       firstName: string;
       lastName: string;
+      /**
+       * An email address; internationalised addresses (RFC 6531) are allowed.
+       */
       email: string;
       phone?: string;
     };
@@ -198,6 +201,9 @@ export interface CollaborationActivatedData {
 
 export interface Person {
   name: string;
+  /**
+   * An email address; internationalised addresses (RFC 6531) are allowed.
+   */
   email: string;
 }
 
@@ -280,5 +286,8 @@ export interface CustomerAdminCreatedData {
   collaborationId: string;
   customerId: string;
   adminId: string;
+  /**
+   * An email address; internationalised addresses (RFC 6531) are allowed.
+   */
   email: string;
 }

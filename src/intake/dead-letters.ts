@@ -29,7 +29,7 @@ export class DeadLetterRecorder {
    * the ack, at each delivery): that copy is only a duplicate, acked and logged.
    */
   async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
-    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined);
+    const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined, msg.properties.headers);
     const hint: MessageHint = parsed.ok
       ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
       : parsed.hint;

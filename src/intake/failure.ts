@@ -2,6 +2,9 @@
 import crypto from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
 import type { FailureRecord } from '../store/failed-messages.js';
+import { INCOMING_EVENT_TYPES } from '../messages/schemas.js';
+import { maskSecrets } from '../text/mask.js';
+import { printable } from '../text/printable.js';
 
 export const ATTEMPT_HEADER = 'x-collab-attempt';
 export const ROUTING_KEY_HEADER = 'x-collab-routing-key';
@@ -44,13 +47,30 @@ export function groupKeyOf(errorClass: string, reason: string): string {
   return crypto.createHash('sha256').update(`${errorClass}\n${shape}`).digest('hex').slice(0, 10);
 }
 
+/** A reason as support reads it: addresses and tokens masked, hidden characters escaped. */
+export function readableReason(reason: string): string {
+  return printable(maskSecrets(reason));
+}
+
+/**
+ * The contract's event type of a message, or undefined: its envelope's type when that is one of
+ * the contract's; for a body without a readable envelope (not JSON), the routing key it was
+ * published with when that names one. Never any other value from the input (metric labels).
+ */
+export function knownType(hint: MessageHint, routingKey: string): string | undefined {
+  const known = (t: string) => (INCOMING_EVENT_TYPES as readonly string[]).includes(t);
+  if (hint.type !== undefined) return known(hint.type) ? hint.type : undefined;
+  return known(routingKey) ? routingKey : undefined;
+}
+
 export function failureFromMessage(
   msg: ConsumeMessage,
   hint: MessageHint,
   errorClass: string,
-  reason: string,
+  rawReason: string,
   attempts: number,
 ): FailureRecord {
+  const reason = readableReason(rawReason);
   // The same envelope failing again is the same failed message; a body we could not read is
   // known by its content.
   const key = hint.id && hint.source ? `event:${hint.source}:${hint.id}` : `body:${crypto.createHash('sha256').update(msg.content).digest('hex')}`;
@@ -61,7 +81,7 @@ export function failureFromMessage(
     origin: 'queue',
     messageId: hint.id ?? (msg.properties.messageId as string | undefined) ?? null,
     source: hint.source ?? null,
-    type: hint.type ?? null,
+    type: hint.type ?? knownType(hint, originalRoutingKey(msg)) ?? null,
     collaborationId: hint.collaborationId ?? null,
     exchange: msg.fields.exchange,
     routingKey: originalRoutingKey(msg),

@@ -32,6 +32,8 @@ export interface EmailModel {
   /** The recipient's language comes first in the email. Agency users get 'sv'. */
   language: Language;
   to: { name: string; email: string };
+  /** Who reads it: the agency user, or (when absent) the customer's contact. The copy addresses them as "you". */
+  audience?: 'agency';
   collaborationId: string;
   agencyName: string;
   /** The agency user who activated the collaboration. */

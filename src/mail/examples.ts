@@ -40,6 +40,7 @@ function example(kind: EmailKind, brand: Brand, language: Language): EmailModel 
     brand,
     language,
     to: toAgency ? p.agencyUser : p.contact,
+    ...(toAgency ? { audience: 'agency' as const } : {}),
     collaborationId: `col-example-${kind}-${brand}`,
     agencyName: p.agencyName,
     invitedByName: p.agencyUser.name,

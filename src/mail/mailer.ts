@@ -5,6 +5,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { needsSmtpUtf8 } from '../messages/email-address.js';
+import { maskSecrets } from '../text/mask.js';
+import { smtpUtf8Probe } from './smtputf8.js';
 
 export interface OutgoingMail {
   /** Stable per outbox row: a resend carries the same Message-ID, and a file keeps its name. */
@@ -54,8 +57,11 @@ export function smtpMailer(smtpUrl: string): Mailer {
     if (!url.searchParams.has(option!)) url.searchParams.set(option!, ms!);
   }
   const transport = nodemailer.createTransport(url.toString());
+  const offersSmtpUtf8 = smtpUtf8Probe(smtpUrl);
   return {
     async send(mail) {
+      const international = [mail.to.email, mail.from].find(needsSmtpUtf8);
+      if (international && !(await offersSmtpUtf8())) throw new SmtpUtf8NotOffered(international, url.host);
       await transport.sendMail(message(mail));
     },
     close: () => transport.close(),
@@ -79,8 +85,25 @@ export function fileMailer(dir: string): Mailer {
   };
 }
 
-/** SMTP 5xx is the server's final word on this message (bad recipient, refused): retrying will not help. */
+/**
+ * An address with a non-ASCII local part, and a mail server that does not offer SMTPUTF8: no
+ * retry will deliver it (RFC 6531 section 3.4 says return it as undeliverable). The address in
+ * the message is masked, as in every reason support reads.
+ */
+export class SmtpUtf8NotOffered extends Error {
+  override name = 'SmtpUtf8NotOffered';
+  readonly permanent = true;
+  constructor(address: string, host: string) {
+    super(`${maskSecrets(address)} has a non-ASCII local part, which needs SMTPUTF8 (RFC 6531), and the mail server ${host} does not offer SMTPUTF8`);
+  }
+}
+
+/**
+ * SMTP 5xx is the server's final word on this message (bad recipient, refused), and an error
+ * marked `permanent` ours (SmtpUtf8NotOffered): retrying will not help.
+ */
 export function isPermanentMailError(err: unknown): boolean {
+  if ((err as { permanent?: unknown }).permanent === true) return true;
   const code = (err as { responseCode?: number }).responseCode;
   return typeof code === 'number' && code >= 500 && code < 600;
 }

@@ -63,11 +63,18 @@ function serviceDetail(service: ServiceDetails, model: EmailModel, lang: Languag
   }
 }
 
+/** Who ended it, as the recipient reads it: "you" when it was the recipient's side. */
+function endedByText(endedBy: 'agency' | 'customer', audience: 'agency' | 'customer', lang: Language): string {
+  if (endedBy === audience) return lang === 'sv' ? 'er' : 'you';
+  if (endedBy === 'agency') return lang === 'sv' ? 'byrån' : 'the agency';
+  return lang === 'sv' ? 'kunden' : 'the customer';
+}
+
 /** What a template can name in each language: `{{name}}` in the copy. A name not here fails the load. */
 export const VIEW_NAMES = [
   'recipientName', 'customerName', 'customerOrgNumber', 'agencyName', 'invitedByName', 'serviceName', 'serviceDetail',
   'portalName', 'domain', 'practiceSoftware', 'actionUrl', 'actionLabel', 'linkHelp', 'hasActivation',
-  'invitationExpiresOn', 'activationExpiresOn', 'reminderNumber', 'approvedByName', 'endedByText', 'endReason',
+  'invitationExpiresOn', 'activationExpiresOn', 'reminderNumber', 'approvedByName', 'endedByText', 'endReason', 'toAgency',
 ] as const;
 
 export type LanguageView = Record<(typeof VIEW_NAMES)[number], string | number | boolean | undefined>;
@@ -108,7 +115,8 @@ function view(model: EmailModel, lang: Language, invitationExpiresOn: string | u
     activationExpiresOn,
     reminderNumber: model.reminderNumber,
     approvedByName: model.approvedByName,
-    endedByText: model.endedBy && (sv ? (model.endedBy === 'agency' ? 'byrån' : 'kunden') : model.endedBy === 'agency' ? 'the agency' : 'the customer'),
+    endedByText: model.endedBy && endedByText(model.endedBy, model.audience ?? 'customer', lang),
     endReason: model.endReason,
+    toAgency: model.audience === 'agency',
   };
 }

@@ -7,6 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { isEmailAddress } from './email-address.js';
+import { readEnvelope } from './structured-mode.js';
+import { maskSecrets } from '../text/mask.js';
+import { printable } from '../text/printable.js';
 import type {
   CollaborationActivatedData,
   CollaborationApprovedData,
@@ -68,7 +72,9 @@ export type ParseResult = { ok: true; event: IncomingEvent } | { ok: false; reas
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv, formats: string[]) => Ajv;
 const ajv = new Ajv({ strict: true, discriminator: true, verbose: true, allErrors: false });
-addFormats(ajv, ['email', 'date-time']);
+addFormats(ajv, ['date-time']);
+// JSON Schema's `email` is ASCII only (RFC 5321); `idn-email` is RFC 6531, which the contract takes.
+ajv.addFormat('idn-email', isEmailAddress);
 for (const file of ['common.schema.json', 'cloudevent.schema.json', ...list('events'), ...list('commands')]) {
   ajv.addSchema(JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, file), 'utf8')) as object);
 }
@@ -89,31 +95,29 @@ const validateData = new Map<string, ValidateFunction>(
 );
 for (const t of COMMAND_TYPES) validateData.set(t, compiled(`commands/${t}.schema.json`));
 
-const ACCEPTED_CONTENT_TYPES = ['application/cloudevents+json', 'application/json'];
-
-export function parseIncoming(body: Buffer, contentType: string | undefined): ParseResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: `body is not valid JSON (${(err as Error).message})`, hint: {} };
-  }
+/**
+ * Reads one delivery as the contract's CloudEvent (JSON structured mode): the body, its AMQP
+ * content type and headers. A refusal's reason names the member or field and says what to send
+ * instead; addresses in it are masked and characters that would hide or reorder text are
+ * escaped (it is shown to people and logged).
+ */
+export function parseIncoming(body: Buffer, contentType: string | undefined, headers?: Record<string, unknown>): ParseResult {
+  const read = readEnvelope(body, contentType, headers);
+  if (!read.ok) return { ok: false, reason: forPeople(read.reason), hint: read.json === undefined ? {} : hintOf(read.json) };
+  const json = read.json;
   const hint = hintOf(json);
-  const refuse = (reason: string): ParseResult => ({ ok: false, reason, hint });
-
-  const mediaType = contentType?.split(';')[0]!.trim().toLowerCase();
-  if (mediaType && !ACCEPTED_CONTENT_TYPES.includes(mediaType)) {
-    return refuse(`unsupported content type "${contentType}" (expected application/cloudevents+json or application/json)`);
-  }
+  const refuse = (reason: string): ParseResult => ({ ok: false, reason: forPeople(reason), hint });
   if (!validateEnvelope(json)) return refuse(`not a CloudEvent: ${describe(validateEnvelope.errors![0]!, '')}`);
   const envelope = json as { type: string; data: unknown };
   if (!(INCOMING_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
-    return refuse(`unsupported event type "${envelope.type}" (expected ${INCOMING_EVENT_TYPES.join(', ')})`);
+    return refuse(`unsupported event type ${JSON.stringify(envelope.type)} (expected ${INCOMING_EVENT_TYPES.join(', ')})`);
   }
   const validate = validateData.get(envelope.type)!;
   if (!validate(envelope.data)) return refuse(describe(validate.errors![0]!, 'data'));
   return { ok: true, event: json as IncomingEvent };
 }
+
+const forPeople = (reason: string) => printable(maskSecrets(reason));
 
 /** Our own commands and events must match their schema: a mismatch is a bug, caught before it leaves. */
 export function assertValidOutgoing(type: string, data: unknown): void {
@@ -128,7 +132,8 @@ function hintOf(json: unknown): MessageHint {
   if (typeof json !== 'object' || json === null) return {};
   const j = json as Record<string, unknown>;
   const data = typeof j.data === 'object' && j.data !== null ? (j.data as Record<string, unknown>) : {};
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  // Shown in the failed messages' list: no character that hides or reorders the text around it.
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? printable(v) : undefined);
   return { id: str(j.id), source: str(j.source), type: str(j.type), collaborationId: str(data.collaborationId) };
 }
 
@@ -161,7 +166,7 @@ function describe(err: ErrorObject, root: string): string {
       return `${at} must be ${allowed.length > 1 ? `one of ${allowed.join(', ')}` : allowed[0]}${got(err.data)}`;
     }
     case 'format': {
-      const what = err.params.format === 'email' ? 'an email address' : `a ${String(err.params.format)} (RFC 3339)`;
+      const what = err.params.format === 'idn-email' ? 'an email address' : `a ${String(err.params.format)} (RFC 3339)`;
       return `${at} must be ${what}${got(err.data)}${why(at)}`;
     }
     case 'additionalProperties':

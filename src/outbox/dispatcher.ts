@@ -15,7 +15,8 @@ import type { EmailRenderer } from '../mail/renderer.js';
 import type { EmailPayload, PublishPayload } from '../handlers/effects.js';
 import { deriveToken } from '../admin/activation-token.js';
 import { activationUrl, senderFor } from '../mail/sender.js';
-import { groupKeyOf } from '../intake/failure.js';
+import { groupKeyOf, readableReason } from '../intake/failure.js';
+import { maskSecrets } from '../text/mask.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
@@ -45,6 +46,9 @@ export interface DispatcherDeps {
  * under a second; the mailer's timeouts keep a hung server from holding a batch past it.
  */
 const LEASE_MS = 15_000;
+
+/** The reminder job's events, by the `kind` of collab_reminders_total. */
+const REMINDER_KINDS: Record<string, string | undefined> = { 'collaboration.reminder-sent': 'reminder', 'collaboration.invitation-expired': 'expiry' };
 
 type Result = { seq: number; ok: true } | { seq: number; ok: false; error: Error; permanent: boolean };
 
@@ -173,14 +177,16 @@ export class OutboxDispatcher {
       for (const result of results) {
         if (result.ok) continue;
         const row = bySeq.get(result.seq)!;
-        const reason = `${result.error.name}: ${result.error.message}`;
+        // The row keeps the class with the message; a failed message keeps the class apart
+        // (errorClass), so its reason does not repeat it.
+        const lastError = maskSecrets(`${result.error.name}: ${result.error.message}`);
         const delay = this.deps.retryDelaysMs[row.attempts];
         if (!result.permanent && delay !== undefined) {
-          await reschedule(sql, row.seq, now + delay, reason);
+          await reschedule(sql, row.seq, now + delay, lastError);
           continue;
         }
-        await markUndeliverable(sql, row.seq, reason);
-        const failure = result.permanent ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`;
+        await markUndeliverable(sql, row.seq, lastError);
+        const failure = result.permanent ? result.error.message : `gave up after ${row.attempts + 1} attempts: ${result.error.message}`;
         await recordFailure(sql, outboxFailure(row, result.error.name, failure), now);
       }
     });
@@ -191,6 +197,10 @@ export class OutboxDispatcher {
     const outcome = result.ok ? 'sent' : result.permanent || this.deps.retryDelaysMs[row.attempts] === undefined ? 'failed' : 'retried';
     if (row.channel === 'email') this.deps.metrics.emails.inc({ kind: row.topic, result: outcome });
     else this.deps.metrics.published.inc({ type: row.topic, result: outcome === 'sent' ? 'confirmed' : outcome });
+    // Counted here, where the pass's event leaves, not in the pass: a pass run from the CLI
+    // (`reminders run`) or by another process is counted too, once.
+    const reminderKind = result.ok ? REMINDER_KINDS[row.topic] : undefined;
+    if (reminderKind) this.deps.metrics.remindersSent.inc({ kind: reminderKind });
     if (!result.ok) {
       this.deps.log.warn({ outboxId: row.id, collaborationId: row.collaborationId, topic: row.topic, outcome, err: result.error.message }, 'outbox delivery failed');
     }
@@ -217,7 +227,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function outboxFailure(row: OutboxRow, errorClass: string, reason: string) {
+function outboxFailure(row: OutboxRow, errorClass: string, rawReason: string) {
+  const reason = readableReason(rawReason);
   const publish = row.channel === 'amqp' ? (row.payload as PublishPayload) : undefined;
   return {
     failureKey: `outbox:${row.id}`,

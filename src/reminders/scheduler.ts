@@ -27,8 +27,6 @@ export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledTa
     async () => {
       try {
         const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log);
-        deps.metrics.remindersSent.inc({ kind: 'reminder' }, result.reminders.length);
-        deps.metrics.remindersSent.inc({ kind: 'expiry' }, result.expired.length);
         if (result.reminders.length || result.expired.length) deps.onQueued();
       } catch (err) {
         deps.log.error({ err }, 'reminder pass failed; the next run picks up what is due');

@@ -141,6 +141,18 @@ export async function setFailedStatus(sql: Sql, id: number, status: FailedStatus
   await insertAudit(sql, id, status, actor, now);
 }
 
+/**
+ * Moves a failed message from one status to another only if it is in `from` now, and records
+ * `action` in the audit trail only then: archiving twice changes nothing the second time.
+ * Returns whether it moved.
+ */
+export async function moveFailed(sql: Sql, id: number, from: FailedStatus, to: FailedStatus, action: string, actor: string, now: number): Promise<boolean> {
+  const { changes } = await sql.run('UPDATE failed_messages SET status = ? WHERE id = ? AND status = ?', [to, id, from]);
+  if (changes === 0) return false;
+  await sql.run('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES (?, ?, ?, ?)', [id, action, actor, now]);
+  return true;
+}
+
 export interface AuditEntry {
   action: string;
   actor: string;

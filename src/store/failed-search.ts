@@ -98,17 +98,3 @@ export async function groupSpans(sql: Sql): Promise<FailureGroupSpan[]> {
   );
   return rows.map((r) => ({ ...r, types: r.types ? r.types.split(',').sort() : [] }));
 }
-
-/**
- * Moves a failed message from one of `from` to `to` and notes it in its audit trail; false when
- * it was not in one of those states (someone else got there first), and nothing is written then.
- */
-export async function changeFailedStatus(sql: Sql, id: number, from: FailedStatus[], to: FailedStatus, action: string, actor: string, now: number): Promise<boolean> {
-  const { changes } = await sql.run(
-    `UPDATE failed_messages SET status = ? WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
-    [to, id, ...from],
-  );
-  if (changes === 0) return false;
-  await sql.run('INSERT INTO failed_message_audit (failed_message_id, action, actor, at) VALUES (?, ?, ?, ?)', [id, action, actor, now]);
-  return true;
-}

@@ -5,8 +5,8 @@
  * in the audit log, with who did it.
  */
 import type { Database } from '../store/database.js';
-import { auditTrail, listFailed, type AuditEntry, type FailedMessage, type FailedStatus } from '../store/failed-messages.js';
-import { changeFailedStatus, countFailed, failedIds, findFailedPage, groupSpans, type FailedQuery, type FailureGroupSpan } from '../store/failed-search.js';
+import { auditTrail, listFailed, moveFailed, type AuditEntry, type FailedMessage, type FailedStatus } from '../store/failed-messages.js';
+import { countFailed, failedIds, findFailedPage, groupSpans, type FailedQuery, type FailureGroupSpan } from '../store/failed-search.js';
 import { addAuditLog } from '../store/audit-log.js';
 import { InputError, NotFoundError } from './errors.js';
 
@@ -166,15 +166,15 @@ export interface StatusChange {
 
 /** Hides failed messages from the list (status archived); only those with status failed. */
 export function archive(db: Database, ids: number[], actor: string, now = Date.now()): Promise<StatusChange> {
-  return changeStatus(db, ids, ['failed'], 'archived', actor, now);
+  return changeStatus(db, ids, 'failed', 'archived', actor, now);
 }
 
 /** Brings archived messages back to the list (status failed). */
 export function unarchive(db: Database, ids: number[], actor: string, now = Date.now()): Promise<StatusChange> {
-  return changeStatus(db, ids, ['archived'], 'failed', actor, now);
+  return changeStatus(db, ids, 'archived', 'failed', actor, now);
 }
 
-async function changeStatus(db: Database, ids: number[], from: FailedStatus[], to: FailedStatus, actor: string, now: number): Promise<StatusChange> {
+async function changeStatus(db: Database, ids: number[], from: FailedStatus, to: FailedStatus, actor: string, now: number): Promise<StatusChange> {
   const existing = await listFailed(db, { ids });
   const missing = ids.filter((id) => !existing.some((m) => m.id === id));
   if (missing.length) throw new NotFoundError(`no failed message ${missing.map((n) => `#${n}`).join(', ')}`);
@@ -182,8 +182,8 @@ async function changeStatus(db: Database, ids: number[], from: FailedStatus[], t
   return db.transaction(async (sql) => {
     const result: StatusChange = { changed: [], unchanged: [] };
     for (const m of existing) {
-      if (await changeFailedStatus(sql, m.id, from, to, action, actor, now)) result.changed.push(m.id);
-      else result.unchanged.push({ id: m.id, detail: `status is ${m.status}, not ${from.join(' or ')}` });
+      if (await moveFailed(sql, m.id, from, to, action, actor, now)) result.changed.push(m.id);
+      else result.unchanged.push({ id: m.id, detail: `status is ${m.status}, not ${from}` });
     }
     if (result.changed.length) {
       await addAuditLog(sql, { actor, action: to === 'archived' ? 'archive' : 'unarchive', target: result.changed.map((id) => `failed:${id}`).join(' '), detail: `${result.changed.length} of ${ids.length}` }, now);

@@ -14,7 +14,7 @@ let doc: { openapi: string; paths: Record<string, Record<string, { responses: Re
 beforeAll(async () => {
   h = await createHarness('openapi');
   const { config } = await supportSetup(h.dir);
-  await h.startWorker({}, undefined, config);
+  await h.startWorker({}, undefined, undefined, config);
   const res = await fetch(`${h.worker!.support!.url}/api/v1/openapi.json`);
   expect(res.status).toBe(200);
   doc = (await res.json()) as typeof doc;

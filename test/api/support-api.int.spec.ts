@@ -16,7 +16,7 @@ let offsetMs = 0;
 beforeAll(async () => {
   h = await createHarness('support-api');
   s = await supportSetup(h.dir, { SUPPORT_LOGIN_ATTEMPTS: '4' });
-  await h.startWorker({}, () => new Date(Date.now() + offsetMs), s.config);
+  await h.startWorker({}, () => new Date(Date.now() + offsetMs), undefined, s.config);
   api = new SupportClient(h.worker!.support!.url);
 });
 afterAll(() => h?.close());

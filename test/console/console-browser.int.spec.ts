@@ -21,7 +21,7 @@ const browsers: TestBrowser[] = [];
 beforeAll(async () => {
   h = await createHarness('console');
   const { config } = await supportSetup(h.dir);
-  await h.startWorker({}, undefined, config);
+  await h.startWorker({}, undefined, undefined, config);
   base = h.worker!.support!.url;
 });
 afterAll(async () => {

@@ -202,9 +202,33 @@ describe('kind-specific content', () => {
     expect(byAgency.text).toContain('has been ended by the agency.');
     expect(byAgency.text).toContain('Anledning: Flytt');
     const byCustomer = renderer.render({ ...model, endedBy: 'customer', endReason: undefined });
-    expect(byCustomer.text).toContain('har avslutats av kunden.');
+    expect(byCustomer.text).toContain('har avslutats av er.'); // the customer reads it: "by you"
+    expect(byCustomer.text).toContain('has been ended by you.');
     expect(byCustomer.text).not.toContain('Anledning');
     expect(byCustomer.text).not.toContain('Reason');
+  });
+
+  it('read as its recipient: the text part speaks of a link, never of a button', () => {
+    for (const model of exampleModels()) {
+      const { text } = renderer.render({ ...model, activationUrl: model.activationUrl ?? 'https://spiris.se/activate?token=t' });
+      expect(text, `${model.kind}.${model.brand}.${model.language}`).not.toMatch(/button|knapp/i);
+    }
+  });
+
+  it('read as its recipient: the agency\'s collaboration-ended email says "you", not the agency\'s own name, for what it can do', () => {
+    const model = { ...find('collaboration-ended'), audience: 'agency' as const, to: { name: 'Anna Andersson', email: 'anna@byran.example' } };
+    const byAgency = renderer.render({ ...model, endedBy: 'agency' });
+    expect(byAgency.text).toContain('har avslutats av er.');
+    expect(byAgency.text).toContain('has been ended by you.');
+    for (const email of [byAgency, renderer.render({ ...model, endedBy: 'customer' })]) {
+      expect(email.text).not.toContain(`kan ${model.agencyName} aktivera`);
+      expect(email.text).not.toContain(`${model.agencyName} can activate`);
+      expect(email.text).toContain(`Vill ni samarbeta med ${model.customerName} igen kan ni aktivera ett nytt samarbete i Byråstöd.`);
+      expect(email.text).toContain(`To work with ${model.customerName} again, activate a new collaboration in Practice management.`);
+    }
+    expect(renderer.render({ ...model, endedBy: 'customer' }).text).toContain('har avslutats av kunden.');
+    // the customer's copy still says who can start again
+    expect(renderer.render({ ...find('collaboration-ended'), endedBy: 'agency' }).text).toContain(`kan ${model.agencyName} aktivera ett nytt samarbete`);
   });
 
   it('only the customer\'s kinds have a button; the agency\'s have no link at all', () => {
@@ -225,6 +249,27 @@ describe('kind-specific content', () => {
     const invoices = text({ code: 'digital-invoices', customerProduct: 'bookkeeping-invoicing', paymentRecipient: 'agency', sendAllInvoices: true, receiveInvoices: true });
     expect(invoices).toContain('Digitala fakturor & dokument: Bokföring & Fakturering');
     expect(invoices).toContain('Digital invoices & documents: Bookkeeping & Invoicing');
+  });
+
+  it('a value cannot reverse the text around it: bidi controls from data reach neither subject, HTML nor text', () => {
+    const email = renderer.render({ ...find('invitation'), customerName: 'Kaffe\u202E BA nekoppok', agencyName: 'Byrån\u2067 Norr\u200F' });
+    for (const part of [email.subject, email.html, email.text]) expect(part).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(email.subject).toContain('Kaffe BA nekoppok');
+    expect(email.text).toContain('Byrån Norr (Anna Andersson) har bjudit in Kaffe BA nekoppok');
+  });
+
+  it('a name in a right-to-left script is isolated, so it does not reorder the sentence around it', () => {
+    const email = renderer.render({ ...find('invitation'), customerName: 'مقهى الفنجان' });
+    for (const part of [email.subject, email.html, email.text]) expect(part).toContain('\u2068مقهى الفنجان\u2069');
+  });
+
+  it('line and paragraph separators from data stay out of the text part\'s lines and the subject', () => {
+    const model = find('collaboration-ended');
+    const email = renderer.render({ ...model, customerName: 'Kaffe\u2028AB', endReason: 'Flytt\u2029till\u0085annan\r\nbyrå' });
+    for (const part of [email.subject, email.text]) expect(part).not.toMatch(/[\u0085\u2028\u2029]/);
+    expect(email.text).toContain('Anledning: Flytt till annan byrå');
+    expect(email.text).toContain('Kaffe AB');
+    expect(email.html).not.toMatch(/[\u0085\u2028\u2029]/);
   });
 
   it('no control character from data reaches the subject', () => {

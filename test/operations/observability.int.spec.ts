@@ -23,7 +23,7 @@ describe('health and metrics', () => {
     const worker = await h.startWorker();
     const port = worker.httpPort;
     expect(await get(port, '/healthz')).toMatchObject({ status: 200 });
-    expect(JSON.parse((await get(port, '/readyz')).body)).toEqual({ ready: true, broker: 'connected', consuming: true });
+    expect(JSON.parse((await get(port, '/readyz')).body)).toEqual({ ready: true, broker: 'connected', consuming: true, prefetch: 8 });
 
     await h.publish(fixture('activated-digital-invoices-new.json'));
     await h.publish(fixture('invalid/truncated-json.txt'), 'collaboration.activated');
@@ -34,10 +34,10 @@ describe('health and metrics', () => {
     const { status, body } = await get(port, '/metrics');
     expect(status).toBe(200);
     expect(body).toMatch(/^collab_messages_total\{type="collaboration.activated",outcome="acked"\} 1$/m);
-    expect(body).toMatch(/^collab_messages_total\{type="invalid",outcome="failed"\} 1$/m);
+    expect(body).toMatch(/^collab_messages_total\{type="collaboration.activated",outcome="failed"\} 1$/m); // not JSON, but its routing key names the type
     expect(body).toMatch(/^collab_emails_total\{kind="admin-welcome",result="sent"\} 1$/m);
     expect(body).toMatch(/^collab_published_total\{type="subscription.service.activate",result="confirmed"\} 1$/m);
-    expect(body).toMatch(/^collab_message_handling_seconds_count\{type="collaboration.activated"\} 1$/m);
+    expect(body).toMatch(/^collab_message_handling_seconds_count\{type="collaboration.activated"\} 2$/m);
     expect(body).toMatch(/^collab_broker_connected 1$/m);
     expect(body).toMatch(/^collab_outbox_pending \d+$/m);
     expect(body).toMatch(/^collab_outbox_oldest_age_seconds /m);

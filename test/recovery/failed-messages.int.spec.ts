@@ -54,13 +54,13 @@ describe('failed messages', () => {
     await h.publish({ ...other, id: 'another-missing-task', data: { ...other.data, collaborationId: 'col-bad-3' } });
     const rows = await waitForFailed(3);
 
-    // the truncated body has no readable type; the others keep theirs
-    expect(rows.map((r) => r.type).sort()).toEqual(['collaboration.activated', 'collaboration.activated', null]);
+    // the truncated body has no readable type: its routing key names it
+    expect(rows.map((r) => r.type).sort()).toEqual(['collaboration.activated', 'collaboration.activated', 'collaboration.activated']);
     expect(rows[0]!.collaborationId).toBe('col-bad-3'); // newest first
     for (const r of rows) expect(r).toMatchObject({ status: 'failed', attempts: 1, errorClass: 'InvalidMessage' });
     expect(rows.filter((r) => /taskId/.test(r.reason))).toHaveLength(2);
     expect(await failedList('--reason', 'JSON')).toHaveLength(1);
-    expect(await failedList('--type', 'collaboration.activated')).toHaveLength(2);
+    expect(await failedList('--type', 'collaboration.activated')).toHaveLength(3);
 
     const groups = JSON.parse(await cli('failed', 'groups', '--json')) as { groupKey: string; count: number }[];
     expect(groups.map((g) => g.count)).toEqual([2, 1]);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { Worker } from '../../src/worker.js';
 import { Database } from '../../src/store/database.js';
 import type { SupportConfig } from '../../src/http/support/config.js';
@@ -32,10 +32,13 @@ export interface Harness {
   config: Config;
   dir: string;
   worker: Worker | undefined;
-  /** `support`: also the support console and API (see test/support/support-server.ts). */
-  startWorker(overrides?: Partial<Config>, clock?: () => Date, support?: SupportConfig): Promise<Worker>;
+  /**
+   * `log`: where the worker's lines go (default: stdout at TEST_LOG_LEVEL, silent); `support`: also
+   * the support console and API (see test/support/support-server.ts).
+   */
+  startWorker(overrides?: Partial<Config>, clock?: () => Date, log?: Logger, support?: SupportConfig): Promise<Worker>;
   stopWorker(): Promise<void>;
-  publish(body: Buffer | object, routingKey?: string, contentType?: string): Promise<void>;
+  publish(body: Buffer | object, routingKey?: string, contentType?: string, headers?: Record<string, unknown>): Promise<void>;
   /** Straight to a queue (the default exchange), with headers: what a requeue or the broker would send. */
   publishToQueue(queue: string, body: Buffer | object, headers?: Record<string, unknown>): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: (string | number)[]): Promise<T[]>;
@@ -74,19 +77,19 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
 
   const harness: Harness = {
     vhost, smtp, capture, config, dir, worker: undefined,
-    async startWorker(more = {}, clock, support) {
-      harness.worker = await Worker.start({ config: { ...config, ...more }, log: createLogger(config.logLevel), clock, support });
+    async startWorker(more = {}, clock, log, support) {
+      harness.worker = await Worker.start({ config: { ...config, ...more }, log: log ?? createLogger(config.logLevel), clock, support });
       return harness.worker;
     },
     async stopWorker() {
       await harness.worker?.stop();
       harness.worker = undefined;
     },
-    async publish(body, routingKey, contentType = 'application/cloudevents+json') {
+    async publish(body, routingKey, contentType = 'application/cloudevents+json', headers) {
       const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const key = routingKey ?? (JSON.parse(content.toString('utf8')) as { type: string }).type;
       const ch = await channel();
-      ch.publish('collab.events', key, content, { persistent: true, contentType });
+      ch.publish('collab.events', key, content, { persistent: true, contentType, headers });
       await ch.waitForConfirms();
     },
     async publishToQueue(queue, body, headers = {}) {

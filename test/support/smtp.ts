@@ -8,6 +8,8 @@ export interface ReceivedMail {
   raw: string;
   parsed: ParsedMail;
   envelopeTo: string[];
+  /** The client asked for SMTPUTF8 (RFC 6531) in MAIL FROM. */
+  smtpUtf8: boolean;
 }
 
 export class TestSmtpServer {
@@ -33,7 +35,7 @@ export class TestSmtpServer {
           }
           const raw = Buffer.concat(chunks).toString('utf8');
           simpleParser(raw).then((parsed) => {
-            this.received.push({ raw, parsed, envelopeTo: session.envelope.rcptTo.map((r) => r.address) });
+            this.received.push({ raw, parsed, envelopeTo: session.envelope.rcptTo.map((r) => r.address), smtpUtf8: !!session.envelope.smtpUtf8 });
             callback();
           }, callback);
         });

@@ -8,6 +8,13 @@ describe('log masking', () => {
     expect(maskSecrets('https://spiris.se/activate?token=abc-DEF_123&x=1')).toBe('https://spiris.se/activate?token=***&x=1');
   });
 
+  it('masks international addresses whole: an IDN domain, a non-ASCII local part, a domain that is not one', () => {
+    expect(maskSecrets('got "karin@kaffekoppen-umeå.example"')).toBe('got "k***@kaffekoppen-umeå.example"');
+    expect(maskSecrets('öjvind.ågren@kaffekoppen-umeå.example')).toBe('ö***@kaffekoppen-umeå.example');
+    expect(maskSecrets('RCPT 用户@例子.广告 refused')).toBe('RCPT 用***@例子.广告 refused');
+    expect(maskSecrets('karin@kaffe\u202Ekoppen')).toBe('k***@kaffe\u202Ekoppen');
+  });
+
   it('masks them in every field, message and error of a log line', () => {
     const lines: string[] = [];
     const memory = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
