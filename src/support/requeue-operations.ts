@@ -153,15 +153,22 @@ export class RequeueOperations {
       return true;
     });
     const messages = await listFailed(this.deps.db, { ids: mine });
-    const publisher = this.deps.publisher();
-    if (!publisher) throw new UnavailableError('the connection to RabbitMQ was lost');
-    const results = await requeue(this.deps.db, publisher, this.deps.eventsQueue, messages, operation.actor, this.now());
-    for (const r of results) {
-      if (r.ok) this.note(operation, 'requeued', r.id);
-      else this.note(operation, r.detail.startsWith('status is') || r.detail.includes('no longer failed') ? 'skipped' : 'failed', r.id, r.detail);
+    for (const id of mine) if (!messages.some((m) => m.id === id)) this.note(operation, 'skipped', id, 'no such failed message any more');
+    try {
+      const publisher = this.deps.publisher();
+      if (!publisher) throw new UnavailableError('the connection to RabbitMQ was lost');
+      const results = await requeue(this.deps.db, publisher, this.deps.eventsQueue, messages, operation.actor, this.now());
+      for (const r of results) {
+        if (r.ok) this.note(operation, 'requeued', r.id);
+        else this.note(operation, r.error ? 'failed' : 'skipped', r.id, r.detail);
+      }
+      if (results.some((r) => r.ok)) this.deps.onRequeued?.();
+      // The broker refused or went away: the rest would fare no better (they stay failed).
+      const refused = results.find((r) => r.error);
+      if (refused) throw new UnavailableError(`RabbitMQ did not take #${refused.id}: ${refused.error!.message}`);
+    } finally {
+      for (const id of mine) this.held.delete(id);
     }
-    for (const id of mine) this.held.delete(id);
-    if (results.some((r) => r.ok)) this.deps.onRequeued?.();
   }
 
   private note(operation: RequeueOperation, outcome: 'requeued' | 'skipped' | 'failed', id: number, detail?: string): void {

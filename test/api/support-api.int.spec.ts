@@ -2,6 +2,7 @@
  * The support API over real HTTP, against a worker on a real RabbitMQ, SMTP server and SQLite
  * file: every endpoint, paging and filters, bulk requeue with progress, who may do what.
  */
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, fixture, fixtureJson, type Harness } from '../support/harness.js';
 import { supportSetup, SupportClient, type SupportSetup } from '../support/support-server.js';
@@ -118,7 +119,7 @@ describe('failed messages', () => {
     await h.publish(Buffer.from('{"truncated": '), 'collaboration.activated');
     const all = await waitFor(async () => {
       const page = await failedOf('?limit=500');
-      return page.body.total === 7 && page.body;
+      return page.body.total === 7 && page.body.items.length === 7 && page.body;
     }, '7 failed messages');
     ids = all.items.map((m: { id: number }) => m.id);
 
@@ -328,5 +329,35 @@ describe('activation links, for the portal', () => {
     expect(h.capture.events.filter((e) => e.routingKey === 'customer-admin.activated')).toHaveLength(1);
     const audit = (await api.request('GET', '/api/v1/audit-log', { bearer: s.tokens.ops })).status;
     expect(audit).toBe(403);
+  });
+});
+
+describe('requeueing thousands', () => {
+  it('answers at once and works through 2,000 messages in the background; each goes back once and, failing again, is listed again', async () => {
+    const before = (await failedOf('?limit=1')).body.total as number;
+    const earlier = (await failedOf('?reason=JSON&limit=1')).body.total as number; // bad bodies of the tests before
+    const n = 2000;
+    const connection = await amqp.connect(h.vhost.url);
+    const channel = await connection.createConfirmChannel();
+    for (let i = 0; i < n; i++) channel.publish('collab.events', 'collaboration.activated', Buffer.from(`{"bulk": ${i}, "truncated": `), { persistent: true });
+    await channel.waitForConfirms();
+    await connection.close();
+    await waitFor(async () => (await failedOf('?reason=JSON&limit=1')).body.total >= earlier + n, `${n} failed messages`, 60_000, 200);
+
+    const started = await api.request('POST', '/api/v1/failed-messages/requeue', { bearer: s.tokens.ops, json: { all: true, filter: { reason: 'JSON' } } });
+    expect(started.status).toBe(202);
+    expect(started.body.total).toBe(earlier + n);
+    const done = await waitFor(async () => {
+      const p = await api.request('GET', `/api/v1/operations/${started.body.id}`, { bearer: s.tokens.reader });
+      return p.body.status !== 'running' && p.body;
+    }, 'the bulk requeue to finish', 120_000, 200);
+    expect(done).toMatchObject({ status: 'done', total: earlier + n, processed: earlier + n, requeued: earlier + n, skipped: 0, failed: 0 });
+
+    // back they come, fail again (still not JSON), and are listed again: attempts 2, one row each
+    await waitFor(async () => {
+      const page = await api.request('GET', '/api/v1/failed-messages?reason=JSON&limit=500', { bearer: s.tokens.reader });
+      return page.body.total === earlier + n && page.body.items.every((m: { attempts: number }) => m.attempts >= 2);
+    }, 'every requeued message to fail again', 60_000, 200);
+    expect((await failedOf('?limit=1')).body.total).toBe(before + n);
   });
 });
