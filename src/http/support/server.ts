@@ -14,6 +14,7 @@ import csrf from '@fastify/csrf-protection';
 import rateLimit from '@fastify/rate-limit';
 import type { SupportContext } from './context.js';
 import { registerAuthentication } from './auth.js';
+import { IdleSessionStore } from './session-store.js';
 import { registerErrorHandler } from './errors.js';
 import { registerApi, registerOpenApi } from '../api/index.js';
 import { registerConsole, renderConsoleError } from '../console/index.js';
@@ -44,8 +45,11 @@ export async function buildSupportApp(ctx: SupportContext): Promise<{ app: Fasti
   });
   await registerOpenApi(app);
   await app.register(cookie);
+  const sessions = new IdleSessionStore(config.sessionIdleMs);
+  app.addHook('onClose', async () => sessions.close());
   await app.register(session, {
     cookieName: SESSION_COOKIE,
+    store: sessions,
     // Sessions live in this process only: a random key per start is enough (a restart logs everyone out).
     secret: crypto.randomBytes(32).toString('base64url'),
     saveUninitialized: false,
