@@ -15,6 +15,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY schemas ./schemas
+COPY asyncapi.yaml ./
 COPY templates ./templates
 COPY test/fixtures ./test/fixtures
 EXPOSE 8080

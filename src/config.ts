@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import cron from 'node-cron';
+import type { TracingSettings } from './tracing/tracing.js';
 
 export type WorkerRole = 'consume' | 'dispatch' | 'schedule';
 
@@ -39,6 +40,8 @@ export interface Config {
   activationSecret: string | undefined;
   shutdownTimeoutMs: number;
   roles: WorkerRole[];
+  /** Span export with OpenTelemetry; undefined (the default) when OTEL_EXPORTER_OTLP_ENDPOINT is unset. */
+  tracing: TracingSettings | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +70,32 @@ export function loadConfig(env: Env = process.env): Config {
     activationSecret: env.ACTIVATION_SECRET || undefined,
     shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT || '10s', 'SHUTDOWN_TIMEOUT'),
     roles: roles(env.WORKER_ROLES || 'consume,dispatch,schedule'),
+    tracing: tracing(env, integer(env, 'BATCH_SIZE', 500, 1)),
+  };
+}
+
+/**
+ * OpenTelemetry's own variables: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, spans
+ * go to `<it>/v1/traces` (OTLP/HTTP); OTEL_SERVICE_NAME; OTEL_BSP_SCHEDULE_DELAY in milliseconds.
+ */
+function tracing(env: Env, batchSize: number): TracingSettings | undefined {
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint, 'an http(s) URL of an OTLP/HTTP collector, e.g. http://localhost:4318');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint, 'an http(s) URL of an OTLP/HTTP collector, e.g. http://localhost:4318');
+  }
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
+  return {
+    tracesUrl: url.toString(),
+    serviceName: env.OTEL_SERVICE_NAME || 'collab-worker',
+    exportDelayMs: integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0, 'a whole number of milliseconds ≥ 0'),
+    maxLinks: batchSize,
   };
 }
 

@@ -22,6 +22,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { SupportConfig } from './http/support/config.js';
 import { startSupportServer, type SupportServer } from './http/support/server.js';
 import { RequeueOperations } from './support/requeue-operations.js';
+import { createTracing, type Tracing } from './tracing/tracing.js';
 
 export interface WorkerOptions {
   config: Config;
@@ -49,10 +50,12 @@ export class Worker {
     readonly db: Database,
     readonly broker: Broker,
     private readonly mailer: Mailer,
+    private readonly tracing: Tracing,
   ) {}
 
   static async start({ config, log, clock = () => new Date(), support }: WorkerOptions): Promise<Worker> {
     const metrics = new Metrics();
+    const tracing = await createTracing(config.tracing, (err) => log.warn({ err: err.message, tracesUrl: config.tracing?.tracesUrl }, 'span export failed'));
     const renderer = await EmailRenderer.load();
     const db = await Database.open(config.databasePath);
     await migrate(db);
@@ -63,18 +66,18 @@ export class Worker {
     broker.on('connected', () => metrics.brokerConnected.set(1));
     broker.on('disconnected', () => metrics.brokerConnected.set(0));
     const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
-    const worker = new Worker(config, log, metrics, db, broker, mailer);
+    const worker = new Worker(config, log, metrics, db, broker, mailer, tracing);
 
     if (config.roles.includes('dispatch')) {
       worker.dispatcher = new OutboxDispatcher({
-        db, broker, mailer, renderer, clock, log, metrics, activationSecret,
+        db, broker, mailer, renderer, clock, log, metrics, activationSecret, tracing,
         retryDelaysMs: config.retryDelaysMs, mailFrom: config.mailFrom,
       });
       await worker.dispatcher.start();
     }
     if (config.roles.includes('consume')) {
       worker.consumer = new EventConsumer({
-        broker, db, topology, clock, log, metrics,
+        broker, db, topology, clock, log, metrics, tracing,
         batchSize: config.batchSize,
         retryDelaysMs: config.retryDelaysMs,
         deliveryLimit: config.deliveryLimit,
@@ -91,7 +94,7 @@ export class Worker {
     }
     if (config.roles.includes('schedule')) {
       worker.reminders = startReminderScheduler({
-        db, clock, log, metrics,
+        db, clock, log, metrics, tracing,
         policy: { reminderDays: config.reminderDays, invitationExpiryDays: config.invitationExpiryDays },
         schedule: config.reminderSchedule,
         onQueued: () => worker.dispatcher?.wake(),
@@ -106,7 +109,7 @@ export class Worker {
     await worker.updateFailedGauge();
     worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
     if (support) await worker.startSupport(support, topology.eventsQueue, clock);
-    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles }, 'collab-worker started');
+    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles, spans: config.tracing?.tracesUrl ?? 'off' }, 'collab-worker started');
     return worker;
   }
 
@@ -163,6 +166,8 @@ export class Worker {
       this.log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'shutdown timed out; unfinished work will be redone after restart');
     }
     clearInterval(this.failedGauge);
+    // After the work above: its last spans are exported with the rest.
+    await this.tracing.shutdown().catch((err: Error) => this.log.warn({ err: err.message }, 'could not export the last spans'));
     await this.broker.close();
     this.mailer.close();
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));

@@ -9,6 +9,7 @@ import { envelope } from '../messages/cloudevent.js';
 import { assertValidOutgoing } from '../messages/schemas.js';
 import type { EmailModel } from '../mail/email-model.js';
 import { COMMANDS_EXCHANGE, EVENTS_EXCHANGE } from '../broker/topology.js';
+import type { TraceExtension } from '../tracing/trace-context.js';
 
 export interface Cause {
   source: string;
@@ -28,6 +29,8 @@ export interface PublishPayload {
 export interface EmailPayload {
   model: EmailModel;
   activation?: { adminId: string; nonce: string };
+  /** The cause's trace; the email carries it as headers. (Rows written before it existed have none.) */
+  trace?: TraceExtension;
 }
 
 /** Every command and event names its collaboration; the rest is per type (see schemas/). */
@@ -37,14 +40,16 @@ export class Effects {
   /** The rows, in the order the effects were asked for. */
   readonly entries: OutboxEntry[] = [];
 
+  /** `trace`: the context of the work that causes these effects (an event's handling, a reminder pass). */
   constructor(
     private readonly now: Date,
     private readonly cause: Cause,
+    private readonly trace?: TraceExtension,
   ) {}
 
   email(model: EmailModel, activation?: EmailPayload['activation']): void {
     const id = deterministicId('email', model.kind, model.collaborationId, model.to.email, this.cause.source, this.cause.id);
-    const payload: EmailPayload = activation ? { model, activation } : { model };
+    const payload: EmailPayload = { model, ...(activation ? { activation } : {}), ...(this.trace ? { trace: this.trace } : {}) };
     this.entries.push({ id, channel: 'email', topic: model.kind, collaborationId: model.collaborationId, payload });
   }
 
@@ -60,7 +65,7 @@ export class Effects {
   private publish(exchange: string, type: string, data: MessageData, mandatory: boolean): void {
     assertValidOutgoing(type, data);
     const id = deterministicId(type, data.collaborationId, this.cause.source, this.cause.id);
-    const payload: PublishPayload = { exchange, routingKey: type, mandatory, message: envelope(type, id, data, this.now) };
+    const payload: PublishPayload = { exchange, routingKey: type, mandatory, message: envelope(type, id, data, this.now, this.trace) };
     this.entries.push({ id, channel: 'amqp', topic: type, collaborationId: data.collaborationId, payload });
   }
 }

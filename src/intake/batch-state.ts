@@ -14,6 +14,7 @@ import { addToOutbox, type OutboxEntry } from '../store/outbox.js';
 import { Effects } from '../handlers/effects.js';
 import type { HandlerState } from '../handlers/context.js';
 import type { IncomingEvent } from '../messages/incoming.js';
+import type { TraceExtension } from '../tracing/trace-context.js';
 
 export class BatchState {
   private readonly changed = new Map<string, Collaboration>();
@@ -36,8 +37,9 @@ export class BatchState {
     return this.handled.has(keyOf(event));
   }
 
-  scope(event: IncomingEvent, now: Date): EventScope {
-    return new EventScope(this, new Effects(now, event));
+  /** `trace`: the context of handling this event, which its commands, events and emails carry. */
+  scope(event: IncomingEvent, now: Date, trace?: TraceExtension): EventScope {
+    return new EventScope(this, new Effects(now, event, trace));
   }
 
   /** Keeps what the event did and marks it handled; `outcome` is what support's timeline shows (`handled`, `skipped: …`). */

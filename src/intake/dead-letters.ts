@@ -11,6 +11,8 @@ import type { Database } from '../store/database.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { LAST_ERROR_HEADER, failureFromMessage, type MessageHint } from './failure.js';
+import { traceDeliveries } from './event-traces.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 export interface DeadLetterDeps {
   db: Database;
@@ -18,6 +20,7 @@ export interface DeadLetterDeps {
   clock: () => Date;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 export class DeadLetterRecorder {
@@ -30,6 +33,7 @@ export class DeadLetterRecorder {
    */
   async record(channel: Channel, msg: ConsumeMessage): Promise<void> {
     const parsed = parseIncoming(msg.content, msg.properties.contentType as string | undefined, msg.properties.headers);
+    const [trace] = traceDeliveries(this.deps.tracing, this.deps.log, [{ msg, receivedAt: performance.now() }], [parsed]);
     const hint: MessageHint = parsed.ok
       ? { id: parsed.event.id, source: parsed.event.source, type: parsed.event.type, collaborationId: parsed.event.data.collaborationId }
       : parsed.hint;
@@ -46,15 +50,18 @@ export class DeadLetterRecorder {
     try {
       const outcome = await this.deps.db.transaction(async (sql) => {
         if (parsed.ok && (await findHandled(sql, [parsed.event])).size > 0) return 'duplicate' as const;
-        await recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, attempts), this.deps.clock().getTime());
+        await recordFailure(sql, failureFromMessage(msg, hint, 'PoisonMessage', reason, attempts, trace!.incoming), this.deps.clock().getTime());
         return 'failed' as const;
       });
       channel.ack(msg);
       this.deps.metrics.messages.inc({ type: hint.type ?? 'invalid', outcome });
-      if (outcome === 'duplicate') this.deps.log.info({ eventId: hint.id, type: hint.type, deadLetterReason: death?.reason }, 'dead-lettered copy of an event handled before: dropped as a duplicate');
-      else this.deps.log.warn({ eventId: hint.id, type: hint.type, reason }, 'poison message kept as failed');
+      const traceId = trace!.span.traceId;
+      if (outcome === 'duplicate') this.deps.log.info({ eventId: hint.id, type: hint.type, traceId, deadLetterReason: death?.reason }, 'dead-lettered copy of an event handled before: dropped as a duplicate');
+      else this.deps.log.warn({ eventId: hint.id, type: hint.type, traceId, reason }, 'poison message kept as failed');
+      trace!.span.end({ attributes: { 'collab.outcome': outcome }, ...(outcome === 'failed' ? { error: reason } : {}) });
     } catch (err) {
-      this.deps.log.error({ err }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
+      this.deps.log.error({ err, eventId: hint.id, traceId: trace!.span.traceId }, 'could not record a dead-lettered message; leaving it on the dead-letter queue');
+      trace!.span.end({ error: (err as Error).message });
       try {
         channel.nack(msg, false, true);
       } catch {

@@ -25,6 +25,9 @@ import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, knownType, originalRoutingKey, requeuedFromOf, type MessageHint } from './failure.js';
+import { traceDeliveries, traceHeaders, type DeliveryTrace } from './event-traces.js';
+import type { Tracing } from '../tracing/tracing.js';
+import { TracedHandlerContext } from './handler-context.js';
 
 /** Prefetch right after subscribing, in messages: a worker killed at once has held only these. */
 const INITIAL_PREFETCH = 8;
@@ -46,6 +49,7 @@ export interface EventConsumerDeps {
   handlerSettings: HandlerSettings;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** Called after a commit that may have added outbox rows. */
   onCommitted: () => void;
 }
@@ -168,17 +172,21 @@ export class EventConsumer {
     const now = this.deps.clock();
     const parsed = batch.map((d) => this.read(d.msg));
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
+    const traces = traceDeliveries(this.deps.tracing, this.deps.log, batch, parsed);
+    const commit = this.deps.tracing.batch(traces.map((t) => t.span));
     let settlements: Settlement[];
     let committed = true;
     try {
       settlements = await this.deps.db.transaction(async (sql) => {
         const state = await BatchState.load(sql, events);
         const result: Settlement[] = [];
-        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, state, batch[i]!, parsed[i]!, now));
+        for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(sql, state, batch[i]!, parsed[i]!, now, traces[i]!));
         await state.write(sql, now.getTime());
         return result;
       });
+      commit.end();
     } catch (err) {
+      commit.end({ error: (err as Error).message });
       // The database failed as a whole (busy past its timeout, disk full): every message of the
       // batch is retried on the schedule; past it, the broker's delivery limit takes over.
       const reason = `database: ${(err as Error).message}`;
@@ -189,10 +197,10 @@ export class EventConsumer {
     this.deps.onCommitted();
     await this.adjustPrefetch(batch, committed);
     const ackedAtOnce = this.ackAtOnce(batch, settlements);
-    const outcomes = await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, ackedAtOnce.get(d.channel))));
+    const outcomes = await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, traces[i]!, ackedAtOnce.get(d.channel))));
     // A broker cut leaves a whole batch unsettled: one line for it, not one per delivery.
-    const unsettled = outcomes.filter((o) => o === 'redelivered').length;
-    if (unsettled > 0) this.deps.log.warn({ deliveries: unsettled }, 'could not settle deliveries (the channel closed); the broker redelivers them');
+    const unsettled = outcomes.flatMap((o, i) => (o === 'redelivered' ? [traces[i]!.span.traceId] : []));
+    if (unsettled.length > 0) this.deps.log.warn({ deliveries: unsettled.length, traceIds: unsettled }, 'could not settle deliveries (the channel closed); the broker redelivers them');
   }
 
   /** A body above MAX_MESSAGE_SIZE is refused unread; the rest is parsed and validated. */
@@ -237,20 +245,20 @@ export class EventConsumer {
     return acked;
   }
 
-  private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date): Promise<Settlement> {
+  private async handleOne(sql: Sql, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date, trace: DeliveryTrace): Promise<Settlement> {
     const attempt = attemptOf(d.msg);
     if (!parsed.ok) {
       // Bad input is permanent: kept for support with its reason, never retried.
-      await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1), now.getTime());
+      await recordFailure(sql, failureFromMessage(d.msg, parsed.hint, 'InvalidMessage', parsed.reason, attempt + 1, trace.incoming), now.getTime());
       return { action: 'ack', outcome: 'failed', reason: parsed.reason };
     }
     const event = parsed.event;
     const settled = await this.settledEarly(sql, d, state, event, now);
     if (settled) return settled;
-    const outcome = this.decide(event, state, now);
+    const outcome = this.decide(event, state, now, trace);
     if (outcome.kind === 'retry' && attempt < this.deps.retryDelaysMs.length) return { action: 'retry', reason: outcome.reason };
     if (outcome.kind === 'done' || outcome.kind === 'skip') {
-      if (outcome.kind === 'skip') this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, reason: outcome.reason }, 'event skipped');
+      if (outcome.kind === 'skip') this.deps.log.info({ eventId: event.id, collaborationId: event.data.collaborationId, traceId: trace.span.traceId, reason: outcome.reason }, 'event skipped');
       await this.noteRequeueOutcome(sql, d, outcome.kind === 'done' ? 'handled' : 'skipped', now);
       return { action: 'ack', outcome: outcome.kind === 'done' ? 'acked' : 'skipped' };
     }
@@ -259,7 +267,7 @@ export class EventConsumer {
         ? ['Rejected', outcome.reason]
         : ['RetriesExhausted', `gave up after ${attempt + 1} attempts: ${outcome.reason}`];
     const hint: MessageHint = { id: event.id, source: event.source, type: event.type, collaborationId: event.data.collaborationId };
-    await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1), now.getTime());
+    await recordFailure(sql, failureFromMessage(d.msg, hint, errorClass, reason, attempt + 1, trace.incoming), now.getTime());
     return { action: 'ack', outcome: 'failed', reason };
   }
 
@@ -277,15 +285,15 @@ export class EventConsumer {
   }
 
   /** Runs the event's handler in a scope of its own; only a done or skipped event's changes are kept. */
-  private decide(event: IncomingEvent, state: BatchState, now: Date): Outcome {
-    const scope = state.scope(event, now);
+  private decide(event: IncomingEvent, state: BatchState, now: Date, trace: DeliveryTrace): Outcome {
+    const scope = state.scope(event, now, trace.span.extension);
     let outcome: Outcome;
     try {
-      outcome = handle(event, { ...this.deps.handlerSettings, state: scope, now, log: this.deps.log });
+      outcome = handle(event, new TracedHandlerContext(this.deps.handlerSettings, scope, now, this.deps.log, trace.span.traceId));
     } catch (err) {
       const error = err as Error;
       // An unexpected error may be passing: retry it within the schedule, then keep it as failed.
-      this.deps.log.warn({ err: error, eventId: event.id }, 'handler threw');
+      this.deps.log.warn({ err: error, eventId: event.id, traceId: trace.span.traceId }, 'handler threw');
       return { kind: 'retry', reason: `${error.name}: ${error.message}` };
     }
     if (outcome.kind === 'done' || outcome.kind === 'skip') state.commit(event, scope, outcome.kind === 'done' ? 'handled' : `skipped: ${outcome.reason}`);
@@ -293,7 +301,7 @@ export class EventConsumer {
   }
 
   /** `ackedAtOnce`: true if this delivery was acked with the batch, false if that failed. */
-  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, ackedAtOnce?: boolean): Promise<string> {
+  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, trace: DeliveryTrace, ackedAtOnce?: boolean): Promise<string> {
     // A refused message's type when the contract knows it (from its envelope or routing key):
     // never a value from the input as such, so the metric's labels stay few.
     const type = parsed.ok ? parsed.event.type : knownType(parsed.hint, originalRoutingKey(d.msg)) ?? 'invalid';
@@ -305,7 +313,7 @@ export class EventConsumer {
         if (ackedAtOnce === undefined) d.channel.ack(d.msg);
         outcome = s.outcome;
       } else if (s.action === 'retry') {
-        await this.scheduleRetry(d.msg, s.reason);
+        await this.scheduleRetry(d.msg, s.reason, trace);
         d.channel.ack(d.msg);
         outcome = 'retried';
       } else {
@@ -329,13 +337,17 @@ export class EventConsumer {
     const reason = s.action === 'requeue' ? undefined : s.reason;
     // A message kept as failed needs someone to look at it: a warning, with its reason.
     this.deps.log[outcome === 'failed' ? 'warn' : 'info'](
-      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), ...(reason ? { reason } : {}) },
+      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), traceId: trace.span.traceId, ...(reason ? { reason } : {}) },
       'message handled',
     );
+    if (this.deps.tracing.exporting) {
+      const failed = outcome === 'failed' || outcome === 'retried' || outcome === 'redelivered' || outcome === 'requeued';
+      trace.span.end({ attributes: { 'collab.outcome': outcome }, ...(failed ? { error: reason ?? outcome } : {}) });
+    }
     return outcome;
   }
 
-  private async scheduleRetry(msg: ConsumeMessage, reason: string): Promise<void> {
+  private async scheduleRetry(msg: ConsumeMessage, reason: string, trace: DeliveryTrace): Promise<void> {
     const broker = this.deps.broker.current;
     if (!broker) throw new Error('broker not connected');
     const attempt = attemptOf(msg);
@@ -349,6 +361,8 @@ export class EventConsumer {
         [ATTEMPT_HEADER]: attempt + 1,
         [ROUTING_KEY_HEADER]: originalRoutingKey(msg),
         [LAST_ERROR_HEADER]: reason.slice(0, 500),
+        // The next attempt continues this trace, also when the body carries none.
+        ...traceHeaders(trace.incoming),
       },
     });
   }

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
 import type { FailureRecord } from '../store/failed-messages.js';
+import { toExtension, type TraceContext } from '../tracing/trace-context.js';
 import { INCOMING_EVENT_TYPES } from '../messages/schemas.js';
 import { maskSecrets } from '../text/mask.js';
 import { printable } from '../text/printable.js';
@@ -69,6 +70,8 @@ export function failureFromMessage(
   errorClass: string,
   rawReason: string,
   attempts: number,
+  /** The trace the message was handled in: kept as its `traceparent` header, so a requeue continues it. */
+  trace?: TraceContext,
 ): FailureRecord {
   const reason = readableReason(rawReason);
   // The same envelope failing again is the same failed message; a body we could not read is
@@ -86,7 +89,7 @@ export function failureFromMessage(
     exchange: msg.fields.exchange,
     routingKey: originalRoutingKey(msg),
     contentType: (msg.properties.contentType as string | undefined) ?? null,
-    headers,
+    headers: trace ? { ...headers, ...toExtension(trace) } : headers,
     body: msg.content,
     errorClass,
     reason,

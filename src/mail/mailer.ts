@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import type { TraceExtension } from '../tracing/trace-context.js';
 import { needsSmtpUtf8 } from '../messages/email-address.js';
 import { maskSecrets } from '../text/mask.js';
 import { smtpUtf8Probe } from './smtputf8.js';
@@ -20,6 +21,8 @@ export interface OutgoingMail {
   html: string;
   text: string;
   contentLanguage: string;
+  /** The trace of what caused the email: sent as `traceparent` / `tracestate` headers. */
+  trace?: TraceExtension;
 }
 
 export interface Mailer {
@@ -37,7 +40,8 @@ function message(mail: OutgoingMail) {
     html: mail.html,
     text: mail.text,
     messageId: `<${mail.id}@collab-worker>`,
-    headers: { 'Content-Language': mail.contentLanguage },
+    // W3C Trace Context's own field names, as HTTP carries them: lowercase hex, no data in them.
+    headers: { 'Content-Language': mail.contentLanguage, ...mail.trace },
   };
 }
 

@@ -1,4 +1,6 @@
 /** The CloudEvents envelope of everything the worker publishes. */
+import type { TraceExtension } from '../tracing/trace-context.js';
+
 export const WORKER_SOURCE = '/collab-worker';
 
 export interface CloudEvent<T = unknown> {
@@ -8,9 +10,12 @@ export interface CloudEvent<T = unknown> {
   type: string;
   time: string;
   datacontenttype: 'application/json';
+  /** Distributed-tracing extension: the trace of the event (or reminder pass) that caused this one. */
+  traceparent?: string;
+  tracestate?: string;
   data: T;
 }
 
-export function envelope<T>(type: string, id: string, data: T, time: Date): CloudEvent<T> {
-  return { specversion: '1.0', id, source: WORKER_SOURCE, type, time: time.toISOString(), datacontenttype: 'application/json', data };
+export function envelope<T>(type: string, id: string, data: T, time: Date, trace?: TraceExtension): CloudEvent<T> {
+  return { specversion: '1.0', id, source: WORKER_SOURCE, type, time: time.toISOString(), datacontenttype: 'application/json', ...trace, data };
 }

@@ -52,6 +52,9 @@ interface Envelope<T extends IncomingEventType, D> {
   type: T;
   time?: string;
   datacontenttype?: string;
+  /** The distributed-tracing extension, as received: unchecked (a malformed one is ignored, not refused). */
+  traceparent?: unknown;
+  tracestate?: unknown;
   data: D;
 }
 
@@ -65,6 +68,9 @@ export interface MessageHint {
   source?: string;
   type?: string;
   collaborationId?: string;
+  /** The distributed-tracing extension of a refused message, as received. */
+  traceparent?: unknown;
+  tracestate?: unknown;
 }
 
 export type ParseResult = { ok: true; event: IncomingEvent } | { ok: false; reason: string; hint: MessageHint };
@@ -134,7 +140,7 @@ function hintOf(json: unknown): MessageHint {
   const data = typeof j.data === 'object' && j.data !== null ? (j.data as Record<string, unknown>) : {};
   // Shown in the failed messages' list: no character that hides or reorders the text around it.
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? printable(v) : undefined);
-  return { id: str(j.id), source: str(j.source), type: str(j.type), collaborationId: str(data.collaborationId) };
+  return { id: str(j.id), source: str(j.source), type: str(j.type), collaborationId: str(data.collaborationId), traceparent: j.traceparent, tracestate: j.tracestate };
 }
 
 /** Why the contract asks for a field, where knowing it helps whoever fixes the message. */

@@ -19,6 +19,8 @@ import { groupKeyOf, readableReason } from '../intake/failure.js';
 import { maskSecrets } from '../text/mask.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { TraceSpan, Tracing } from '../tracing/tracing.js';
+import type { TraceExtension } from '../tracing/trace-context.js';
 
 export interface DispatcherDeps {
   db: Database;
@@ -31,6 +33,7 @@ export interface DispatcherDeps {
   clock: () => Date;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** Rows one loop leases at a time. */
   batchSize?: number;
   leaseMs?: number;
@@ -50,7 +53,7 @@ const LEASE_MS = 15_000;
 /** The reminder job's events, by the `kind` of collab_reminders_total. */
 const REMINDER_KINDS: Record<string, string | undefined> = { 'collaboration.reminder-sent': 'reminder', 'collaboration.invitation-expired': 'expiry' };
 
-type Result = { seq: number; ok: true } | { seq: number; ok: false; error: Error; permanent: boolean };
+type Result = { seq: number; traceId: string; ok: true } | { seq: number; traceId: string; ok: false; error: Error; permanent: boolean };
 
 export class OutboxDispatcher {
   private running = false;
@@ -139,33 +142,58 @@ export class OutboxDispatcher {
     }).finally(() => this.sleepers.delete(wakeUp));
   }
 
+  /** One row, in a span that is a child of the context the row was written with (its cause's). */
   private async deliver(row: OutboxRow): Promise<Result> {
+    const span = this.deliverySpan(row);
     try {
-      if (row.channel === 'email') await this.sendEmail(row.id, row.payload as EmailPayload);
-      else await this.publish(row.payload as PublishPayload);
-      return { seq: row.seq, ok: true };
+      if (row.channel === 'email') await this.sendEmail(row.id, row.payload as EmailPayload, span.extension);
+      else await this.publish(row.payload as PublishPayload, span.extension);
+      span.end();
+      return { seq: row.seq, traceId: span.traceId, ok: true };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      return { seq: row.seq, ok: false, error, permanent: row.channel === 'email' && isPermanentMailError(err) };
+      span.end({ error: `${error.name}: ${error.message}` });
+      return { seq: row.seq, traceId: span.traceId, ok: false, error, permanent: row.channel === 'email' && isPermanentMailError(err) };
     }
   }
 
-  private async sendEmail(id: string, { model, activation }: EmailPayload): Promise<void> {
+  private deliverySpan(row: OutboxRow): TraceSpan {
+    const attributes = { 'collab.outbox_id': row.id, 'collab.collaboration_id': row.collaborationId ?? undefined, 'collab.attempt': row.attempts + 1 };
+    if (row.channel === 'email') return this.deps.tracing.delivery((row.payload as EmailPayload).trace, 'email', row.topic, attributes);
+    const p = row.payload as PublishPayload;
+    const message = p.message as Partial<TraceExtension> & { id?: string };
+    const parent = message.traceparent ? { traceparent: message.traceparent, ...(message.tracestate ? { tracestate: message.tracestate } : {}) } : undefined;
+    return this.deps.tracing.delivery(parent, 'publish', row.topic, {
+      ...attributes,
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': p.exchange,
+      'messaging.rabbitmq.destination.routing_key': p.routingKey,
+      'messaging.message.id': message.id,
+    });
+  }
+
+  private async sendEmail(id: string, { model, activation }: EmailPayload, trace: TraceExtension): Promise<void> {
     const full = activation
       ? { ...model, activationUrl: activationUrl(model.brand, deriveToken(this.deps.activationSecret, activation.adminId, activation.nonce)) }
       : model;
     const email = this.deps.renderer.render(full);
     const label = `${model.kind}.${model.collaborationId}`;
-    await this.deps.mailer.send({ id, label, from: senderFor(model.brand, this.deps.mailFrom), to: model.to, ...email });
+    await this.deps.mailer.send({ id, label, from: senderFor(model.brand, this.deps.mailFrom), to: model.to, ...email, trace });
   }
 
-  private async publish(p: PublishPayload): Promise<void> {
+  /**
+   * The message as written, with the delivery's trace as its extension attributes (the span of
+   * this publish when spans are recorded), and as AMQP headers for consumers that read those.
+   */
+  private async publish(p: PublishPayload, trace: TraceExtension): Promise<void> {
     const channels = this.deps.broker.current;
     if (!channels) throw new Error('broker not connected');
     const message = p.message as { id: string };
-    await channels.publisher.publish(p.exchange, p.routingKey, Buffer.from(JSON.stringify(p.message)), {
+    await channels.publisher.publish(p.exchange, p.routingKey, Buffer.from(JSON.stringify({ ...message, ...trace })), {
       messageId: message.id,
       mandatory: p.mandatory,
+      headers: { ...trace },
     });
   }
 
@@ -202,7 +230,7 @@ export class OutboxDispatcher {
     const reminderKind = result.ok ? REMINDER_KINDS[row.topic] : undefined;
     if (reminderKind) this.deps.metrics.remindersSent.inc({ kind: reminderKind });
     if (!result.ok) {
-      this.deps.log.warn({ outboxId: row.id, collaborationId: row.collaborationId, topic: row.topic, outcome, err: result.error.message }, 'outbox delivery failed');
+      this.deps.log.warn({ outboxId: row.id, collaborationId: row.collaborationId, topic: row.topic, outcome, traceId: result.traceId, err: result.error.message }, 'outbox delivery failed');
     }
   }
 

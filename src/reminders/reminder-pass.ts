@@ -12,6 +12,8 @@ import { agencyEmail, customerEmail } from '../domain/email-models.js';
 import { Effects } from '../handlers/effects.js';
 import { addToOutbox } from '../store/outbox.js';
 import type { Logger } from '../logger.js';
+import { notRecording, type Tracing } from '../tracing/tracing.js';
+import type { TraceExtension } from '../tracing/trace-context.js';
 
 export const REMINDER_SOURCE = '/collab-worker/reminders';
 
@@ -20,30 +22,48 @@ export interface PassResult {
   expired: string[];
 }
 
-export async function runReminderPass(db: Database, policy: ReminderPolicy, now: Date, log: Logger, batch = 500): Promise<PassResult> {
+/**
+ * The pass is one trace (a span when spans are recorded): every reminder and expiry it queues
+ * carries it, so an email or event of the job can be followed back to the pass that sent it.
+ */
+export async function runReminderPass(
+  db: Database,
+  policy: ReminderPolicy,
+  now: Date,
+  log: Logger,
+  batch = 500,
+  tracing: Tracing = notRecording,
+): Promise<PassResult> {
   const result: PassResult = { reminders: [], expired: [] };
-  for (;;) {
-    // Small transactions: a pass over many due rows never holds the write lock for long.
-    const handled = await db.transaction(async (sql) => {
-      const due = await findDue(sql, now.getTime(), batch);
-      for (const c of due) await handleDue(sql, c, policy, now, result);
-      return due.length;
-    });
-    if (handled < batch) break;
+  const span = tracing.reminderPass();
+  try {
+    for (;;) {
+      // Small transactions: a pass over many due rows never holds the write lock for long.
+      const handled = await db.transaction(async (sql) => {
+        const due = await findDue(sql, now.getTime(), batch);
+        for (const c of due) await handleDue(sql, c, policy, now, result, span.extension);
+        return due.length;
+      });
+      if (handled < batch) break;
+    }
+  } catch (err) {
+    span.end({ error: (err as Error).message, attributes: { 'collab.reminders': result.reminders.length, 'collab.expired': result.expired.length } });
+    throw err;
   }
+  span.end({ attributes: { 'collab.reminders': result.reminders.length, 'collab.expired': result.expired.length } });
   if (result.reminders.length || result.expired.length) {
-    log.info({ reminders: result.reminders.length, expired: result.expired.length, at: now.toISOString() }, 'reminder pass');
+    log.info({ reminders: result.reminders.length, expired: result.expired.length, at: now.toISOString(), traceId: span.traceId }, 'reminder pass');
   }
   return result;
 }
 
-async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult): Promise<void> {
+async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult, trace: TraceExtension): Promise<void> {
   const t = now.getTime();
   const a = c.activation;
   if (t >= c.expiresAt) {
     if (!(await transition(sql, c.id, ['pending'], 'expired', t))) return;
     await expireToken(sql, c.id, t);
-    const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:expired` });
+    const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:expired` }, trace);
     effects.email(agencyEmail('invitation-expired', a, { invitationExpiresAt: new Date(c.expiresAt).toISOString() }));
     effects.event('collaboration.invitation-expired', { collaborationId: c.id, expiredAt: new Date(c.expiresAt).toISOString() });
     await addToOutbox(sql, effects.entries, t);
@@ -58,7 +78,7 @@ async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now
   const next = nextDueAt({ ...c, remindersSent: number }, policy);
   if (!(await claimReminder(sql, c.id, c.remindersSent, number, next, t))) return;
 
-  const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` });
+  const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` }, trace);
   const admin = c.invitationKind === 'admin-welcome' ? await findAdminByCollaboration(sql, c.id) : undefined;
   const model = customerEmail('reminder', a, { reminderNumber: number, invitationExpiresAt: new Date(c.expiresAt).toISOString() });
   effects.email(model, admin && !admin.activatedAt ? { adminId: admin.id, nonce: admin.tokenNonce } : undefined);

@@ -8,6 +8,7 @@ import type { ReminderPolicy } from '../domain/invitation-schedule.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { runReminderPass } from './reminder-pass.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 export interface ReminderSchedulerDeps {
   db: Database;
@@ -16,6 +17,7 @@ export interface ReminderSchedulerDeps {
   clock: () => Date;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** Called after a pass that queued emails, so the outbox sends them now. */
   onQueued: () => void;
 }
@@ -26,7 +28,7 @@ export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledTa
     deps.schedule,
     async () => {
       try {
-        const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log);
+        const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log, undefined, deps.tracing);
         if (result.reminders.length || result.expired.length) deps.onQueued();
       } catch (err) {
         deps.log.error({ err }, 'reminder pass failed; the next run picks up what is due');

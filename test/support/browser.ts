@@ -1,14 +1,25 @@
 /**
- * A real browser for the console tests: Debian's chromium (/usr/bin/chromium; .ci/run installs
- * it) driven by playwright-core, headless, with a fresh profile and nothing that reaches out.
+ * Debian's Chromium, driven by playwright-core (which never downloads a browser of its own).
+ * Background networking off: the machine has no network beyond its package registries, and a
+ * page test must show that a page needs none.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface TestBrowser {
   context: BrowserContext;
@@ -17,12 +28,12 @@ export interface TestBrowser {
 
 /** One browser with a profile of its own (a new temporary user-data dir), removed on close. */
 export async function openBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<TestBrowser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`no browser at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 860 },
     javaScriptEnabled: options.javaScriptEnabled ?? true,
   });

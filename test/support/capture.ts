@@ -8,7 +8,7 @@ import { waitFor } from './wait.js';
 export interface Captured {
   routingKey: string;
   properties: ConsumeMessage['properties'];
-  body: { specversion: string; id: string; source: string; type: string; time: string; data: Record<string, unknown> };
+  body: { specversion: string; id: string; source: string; type: string; time: string; traceparent?: string; tracestate?: string; data: Record<string, unknown> };
 }
 
 const WORKER_EVENTS = ['collaboration.invitation-sent', 'customer-admin.created', 'customer-admin.activated', 'collaboration.reminder-sent', 'collaboration.invitation-expired'];
