@@ -329,6 +329,18 @@ describe('activation links, for the portal', () => {
     expect(h.capture.events.filter((e) => e.routingKey === 'customer-admin.activated')).toHaveLength(1);
     const audit = (await api.request('GET', '/api/v1/audit-log', { bearer: s.tokens.ops })).status;
     expect(audit).toBe(403);
+
+    // the timeline shows the administrator, activated, and never its token
+    const viewer = new SupportClient(api.base);
+    await viewer.login('vera');
+    const t = await viewer.request('GET', '/api/v1/collaborations/col-1001/timeline');
+    expect(t.body.admin).toMatchObject({ id: first.body.admin.id, email: 'karin.berg@kaffekoppen.example', activatedAt: expect.any(String) });
+    expect(t.text).not.toContain(token);
+    expect(t.text).not.toMatch(/nonce|tokenHash|token_hash/i);
+    const log = (await viewer.request('GET', '/api/v1/audit-log')).body as { actor: string; action: string; detail: string | null }[];
+    expect(log.filter((e) => e.actor === 'client:portal').map((e) => `${e.action} ${e.detail ?? ''}`)).toEqual(
+      expect.arrayContaining(['activation redeemed collaboration col-1001', 'activation refused used', 'activation refused unknown', 'activation refused expired']),
+    );
   });
 });
 

@@ -116,6 +116,9 @@ describe('the support console in a browser', () => {
 
   it('a viewer sees no requeue button; a customer name holding <script> shows as text', async () => {
     await h.publish(activation('col-xss', { name: XSS_NAME }));
+    const bad = fixtureJson('invalid/missing-task.json');
+    await h.publish({ ...bad, id: 'xss-in-a-failed-message', data: { ...bad.data, collaborationId: 'col-xss-2', customer: { ...bad.data.customer, name: XSS_NAME } } });
+    await waitFor(async () => (await h.query("SELECT 1 FROM failed_messages WHERE collaboration_id = 'col-xss-2'")).length === 1, 'the failed message');
     await waitFor(async () => (await h.query("SELECT 1 FROM collaborations WHERE id = 'col-xss'")).length === 1, 'the collaboration');
 
     const browser = await openBrowser();
@@ -145,5 +148,12 @@ describe('the support console in a browser', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('main script, main img').count()).toBe(0);
     await screenshot(page, 'timeline');
+
+    // the failed message's body shows the markup as text too
+    const xssId = (await h.query<{ id: number }>("SELECT id FROM failed_messages WHERE collaboration_id = 'col-xss-2'"))[0]!.id;
+    await page.goto(`${base}/console/failed/${xssId}`);
+    expect(await page.textContent('[data-testid=body]')).toContain(JSON.stringify(XSS_NAME).slice(1, -1));
+    expect(await page.locator('main script, main img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 });
