@@ -139,7 +139,10 @@ export type Selection = { ids: number[] } | { group: string } | { all: true; fil
 export function describeSelection(s: Selection): string {
   if ('ids' in s) return s.ids.length === 1 ? `#${s.ids[0]}` : `${s.ids.length} selected`;
   if ('group' in s) return `group ${s.group}`;
-  return s.filter && Object.keys(s.filter).length ? `all matching ${JSON.stringify(s.filter)}` : 'all';
+  const named = Object.entries(s.filter ?? {})
+    .filter(([k, v]) => v !== undefined && k !== 'status')
+    .map(([k, v]) => `${k} ${k === 'from' || k === 'to' ? new Date(v as number).toISOString() : String(v)}`);
+  return named.length ? `all failed with ${named.join(', ')}` : 'all failed';
 }
 
 /**

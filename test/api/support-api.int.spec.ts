@@ -168,6 +168,25 @@ describe('failed messages', () => {
     expect((await api.request('GET', '/api/v1/failed-messages/999999', { bearer: s.tokens.reader })).status).toBe(404);
   });
 
+  it('console forms: every bulk action first says how many messages it touches, within the list\'s filters and group', async () => {
+    const anna = new SupportClient(api.base);
+    await anna.login('anna');
+    const group = (await failedOf('?collaborationId=col-a1')).body.items[0].group as string;
+    const list = await anna.request('GET', `/console/failed?group=${group}`);
+    expect(list.text).toContain('5 matching in group');
+    const count = (text: string) => /This will (\w+) <strong>(\d+)<\/strong>/.exec(text)?.slice(1);
+    const all = await anna.request('POST', '/console/failed/requeue', { form: { _csrf: anna.csrf!, all: '1', group } });
+    expect(count(all.text)).toEqual(['requeue', '5']);
+    const allOfType = await anna.request('POST', '/console/failed/requeue', { form: { _csrf: anna.csrf!, all: '1', type: 'collaboration.activated' } });
+    expect(count(allOfType.text)).toEqual(['requeue', '2']);
+    const byGroup = await anna.request('POST', '/console/failed/requeue', { form: { _csrf: anna.csrf!, group } });
+    expect(count(byGroup.text)).toEqual(['requeue', '5']);
+    const ticked = await anna.request('POST', '/console/failed/selection', { form: { _csrf: anna.csrf!, action: 'archive', ids: ids.slice(0, 3).map(String) } });
+    expect(count(ticked.text)).toEqual(['archive', '3']);
+    // nothing was done: every message is still failed
+    expect((await failedOf()).body.total).toBe(7);
+  });
+
   it('archive and unarchive, each in the audit trail with who did it', async () => {
     const bad = (await failedOf('?reason=JSON')).body.items[0].id as number;
     const archived = await api.request('POST', '/api/v1/failed-messages/archive', { bearer: s.tokens.ops, json: { ids: [bad] } });

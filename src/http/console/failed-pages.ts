@@ -32,11 +32,12 @@ function filterOf(form: Form): FilterInput & { group?: string } {
 function selectionOf(form: Form): Selection {
   const ids = many(form.ids).map(Number).filter((n) => Number.isInteger(n) && n > 0);
   if (ids.length) return { ids };
-  if (one(form.group)) return { group: one(form.group)! };
   if (one(form.all) === '1') {
-    const { status: _status, group: _group, ...rest } = filterOf(form);
-    return { all: true, filter: toQuery(rest, undefined) };
+    // Everything the list shows (its filters, and its group when it shows one), status failed.
+    const { status: _status, group, ...rest } = filterOf(form);
+    return { all: true, filter: { ...toQuery(rest, undefined), ...(group ? { group } : {}) } };
   }
+  if (one(form.group)) return { group: one(form.group)! };
   throw new NotFoundError('nothing was selected: tick messages in the list first');
 }
 
