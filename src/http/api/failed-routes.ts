@@ -3,40 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import type { SupportContext } from '../support/context.js';
 import { requireScope } from '../support/auth.js';
-import { archive, failedDetail, failureGroups, listFailedPage, MAX_PAGE_SIZE, PAGE_SIZE, unarchive, type FailedQuery, type Selection } from '../../support/failed.js';
+import { archive, failedDetail, failureGroups, listFailedPage, MAX_PAGE_SIZE, PAGE_SIZE, unarchive, type Selection } from '../../support/failed.js';
 import { InputError, NotFoundError } from '../../support/errors.js';
+import { toQuery, type FilterInput } from '../../support/failed-filter.js';
 import { authErrors, errorSchema, failedDetailSchema, failedSummarySchema, filterProperties, groupSchema, idsBody, operationSchema, statusChangeSchema } from './schemas.js';
-import type { FailedStatus } from '../../store/failed-messages.js';
-
-export interface FilterInput {
-  status?: FailedStatus[];
-  type?: string;
-  reason?: string;
-  collaborationId?: string;
-  eventId?: string;
-  from?: string;
-  to?: string;
-}
-
-/** Query or body filter fields to a store query; status defaults to failed. */
-export function toQuery(f: FilterInput, defaultStatus: FailedStatus[] | undefined = ['failed']): FailedQuery {
-  const time = (field: string, text: string | undefined) => {
-    if (text === undefined || text === '') return undefined;
-    const ms = Date.parse(text);
-    if (Number.isNaN(ms)) throw new InputError(field, `must be a date-time (RFC 3339), e.g. 2026-11-22T09:15:00Z (got "${text}")`);
-    return ms;
-  };
-  const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
-  return {
-    status: f.status?.length ? f.status : defaultStatus,
-    type: blank(f.type),
-    reason: blank(f.reason),
-    collaborationId: blank(f.collaborationId),
-    eventId: blank(f.eventId),
-    from: time('from', f.from),
-    to: time('to', f.to),
-  };
-}
 
 interface RequeueBody {
   ids?: number[];

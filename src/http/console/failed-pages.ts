@@ -11,7 +11,7 @@ import { consoleScope } from './guard.js';
 import { page } from './render.js';
 import { archive, describeSelection, failedDetail, failureGroups, listFailedPage, selectionIds, unarchive, type Selection } from '../../support/failed.js';
 import { NotFoundError } from '../../support/errors.js';
-import { toQuery, type FilterInput } from '../api/failed-routes.js';
+import { toQuery, type FilterInput } from '../../support/failed-filter.js';
 import type { FailedStatus } from '../../store/failed-messages.js';
 
 type Form = Record<string, string | string[] | undefined>;
