@@ -17,6 +17,7 @@ import { Worker } from '../../src/worker.js';
 let h: Harness;
 let s: SupportSetup;
 const lines: string[] = [];
+let offsetMs = 0;
 
 beforeAll(async () => {
   h = await createHarness('support-security');
@@ -25,7 +26,13 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'pipe' });
   s = await supportSetup(h.dir, { SUPPORT_TLS_CERT: cert, SUPPORT_TLS_KEY: key, SUPPORT_SESSION_IDLE: '10m' });
   const memory = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
-  h.worker = await Worker.start({ config: { ...h.config, logLevel: 'trace' }, log: createLogger('trace', memory), support: s.config });
+  // Activation links that outlive their invitation (30 days against 14): the invitation's expiry must still end them.
+  h.worker = await Worker.start({
+    config: { ...h.config, logLevel: 'trace', activationTokenTtlMs: 30 * 86_400_000 },
+    log: createLogger('trace', memory),
+    support: s.config,
+    clock: () => new Date(Date.now() + offsetMs),
+  });
 });
 afterAll(() => h?.close());
 
@@ -120,6 +127,23 @@ describe('support server security', () => {
     expect(log).toContain('console login failed');
     for (const secret of [PASSWORD, 'wrong-password-Xy9', token, s.tokens.portal, 'cwt_wrong-token-Qz7', 'karin.berg@kaffekoppen.example', 'anna.andersson@byran-norr.example']) {
       expect(log, secret).not.toContain(secret);
+    }
+  });
+
+  it('an activation link stops working when its invitation expires, before ACTIVATION_TOKEN_TTL', async () => {
+    const welcome = fixtureJson('activated-digital-invoices-new.json');
+    const event = { ...welcome, id: 'welcome-expiring', data: { ...welcome.data, collaborationId: 'col-exp', customer: { ...welcome.data.customer, id: 'cust-exp', contact: { ...welcome.data.customer.contact, email: 'expiring@kaffekoppen.example' } } } };
+    await h.publish(event);
+    const mail = await waitFor(() => h.smtp.to('expiring@kaffekoppen.example')[0], 'the welcome email');
+    const token = decodeURIComponent(/token=([^"&\s]+)/.exec(mail.parsed.text ?? '')![1]!);
+    offsetMs = 15 * 86_400_000; // past INVITATION_EXPIRY_DAYS (14), within the link's 30 days
+    try {
+      const client = new TlsClient();
+      const expired = await client.request('POST', '/api/v1/activations/redeem', { json: { token }, bearer: s.tokens.portal });
+      expect(expired.status).toBe(410);
+      expect(JSON.parse(expired.text).error).toMatchObject({ code: 'token_expired', message: expect.stringContaining('invitation expired') });
+    } finally {
+      offsetMs = 0;
     }
   });
 });
