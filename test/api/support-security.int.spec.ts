@@ -13,6 +13,7 @@ import { PASSWORD, supportSetup, type SupportSetup } from '../support/support-se
 import { waitFor } from '../support/wait.js';
 import { createLogger } from '../../src/logger.js';
 import { Worker } from '../../src/worker.js';
+import { startSupportServer } from '../../src/http/support/server.js';
 
 let h: Harness;
 let s: SupportSetup;
@@ -145,5 +146,13 @@ describe('support server security', () => {
     } finally {
       offsetMs = 0;
     }
+  });
+
+  it('a port in use stops the start with the variables named', async () => {
+    const taken = h.worker!.support!.port;
+    const { config } = await supportSetup(h.dir, { SUPPORT_PORT: String(taken) });
+    await expect(startSupportServer({ config, db: h.worker!.db, operations: h.worker!.operations!, log: createLogger('silent'), readiness: () => h.worker!.ready(), clock: Date.now, onActivated: () => undefined })).rejects.toThrow(
+      `the support console cannot listen on SUPPORT_HOST=127.0.0.1 SUPPORT_PORT=${taken}: the port is in use`,
+    );
   });
 });

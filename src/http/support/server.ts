@@ -75,7 +75,14 @@ export async function buildSupportApp(ctx: SupportContext): Promise<{ app: Fasti
 
 export async function startSupportServer(ctx: SupportContext): Promise<SupportServer> {
   const { app, routes } = await buildSupportApp(ctx);
-  await app.listen({ host: ctx.config.host, port: ctx.config.port });
+  try {
+    await app.listen({ host: ctx.config.host, port: ctx.config.port });
+  } catch (err) {
+    await app.close();
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' ? 'no such address on this machine' : e.message;
+    throw new Error(`the support console cannot listen on SUPPORT_HOST=${ctx.config.host} SUPPORT_PORT=${ctx.config.port}: ${why}`);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : ctx.config.port;
   const host = ctx.config.host.includes(':') ? `[${ctx.config.host}]` : ctx.config.host;
