@@ -61,10 +61,14 @@ const KEPT_PROBLEMS = 100;
 
 export class RequeueOperations {
   private readonly operations = new Map<string, RequeueOperation>();
-  private readonly byKey = new Map<string, string>();
+  /** `<actor>\n<idempotency key>` -> the id of the operation it started. */
+  private readonly byKey = new Map<string, Promise<string>>();
+  private readonly keyOf = new Map<string, string>();
   private readonly running = new Map<string, Promise<void>>();
   /** Failed message id -> the running operation that holds it. */
   private readonly held = new Map<number, string>();
+  /** Set by stop(): running operations end after their chunk in progress. */
+  private stopping = false;
 
   constructor(private readonly deps: RequeueOperationsDeps) {}
 
@@ -74,9 +78,19 @@ export class RequeueOperations {
    * (`created: false`). Throws NotFoundError for unknown ids, UnavailableError while the
    * broker is not connected.
    */
-  async start(selection: Selection, actor: string, idempotencyKey?: string): Promise<{ operation: RequeueOperation; created: boolean }> {
-    const known = idempotencyKey !== undefined ? this.byKey.get(`${actor}\n${idempotencyKey}`) : undefined;
-    if (known && this.operations.has(known)) return { operation: this.get(known)!, created: false };
+  start(selection: Selection, actor: string, idempotencyKey?: string): Promise<{ operation: RequeueOperation; created: boolean }> {
+    if (idempotencyKey === undefined) return this.create(selection, actor);
+    const key = `${actor}\n${idempotencyKey}`;
+    // Kept before the first await: a repeat arriving while the first is still starting gets it too.
+    const known = this.byKey.get(key);
+    if (known) return known.then((id) => ({ operation: this.get(id)!, created: false }));
+    const starting = this.create(selection, actor, key);
+    this.byKey.set(key, starting.then(({ operation }) => operation.id));
+    starting.catch(() => this.byKey.delete(key));
+    return starting;
+  }
+
+  private async create(selection: Selection, actor: string, key?: string): Promise<{ operation: RequeueOperation; created: boolean }> {
     if (!this.deps.publisher()) throw new UnavailableError('the worker is not connected to RabbitMQ: nothing was requeued, try again once /readyz is 200');
     const ids = await selectionIds(this.deps.db, selection);
     const now = this.now();
@@ -85,7 +99,7 @@ export class RequeueOperations {
       total: ids.length, processed: 0, requeued: 0, skipped: 0, failed: 0, notRequeued: [], error: null,
       startedAt: new Date(now).toISOString(), finishedAt: null,
     };
-    this.remember(operation, idempotencyKey);
+    this.remember(operation, key);
     await this.deps.db.transaction((sql) =>
       addAuditLog(sql, { actor, action: 'requeue', target: operation.selection, detail: `operation ${operation.id}: ${ids.length} messages` }, now),
     );
@@ -117,8 +131,6 @@ export class RequeueOperations {
     this.stopping = true;
     await Promise.all(this.running.values());
   }
-
-  private stopping = false;
 
   private async run(operation: RequeueOperation, ids: number[]): Promise<void> {
     const chunkSize = this.deps.chunkSize ?? 100;
@@ -179,13 +191,15 @@ export class RequeueOperations {
 
   private remember(operation: RequeueOperation, key: string | undefined): void {
     this.operations.set(operation.id, operation);
-    if (key !== undefined) this.byKey.set(`${operation.actor}\n${key}`, operation.id);
+    if (key !== undefined) this.keyOf.set(operation.id, key);
     // Keep the newest finished ones; running ones are never forgotten.
     for (const [id, o] of this.operations) {
       if (this.operations.size <= KEPT_OPERATIONS) break;
       if (o.status === 'running') continue;
       this.operations.delete(id);
-      for (const [k, v] of this.byKey) if (v === id) this.byKey.delete(k);
+      const forgotten = this.keyOf.get(id);
+      if (forgotten !== undefined) this.byKey.delete(forgotten);
+      this.keyOf.delete(id);
     }
   }
 

@@ -209,11 +209,14 @@ describe('failed messages', () => {
     await h.capture.waitForCommands(5); // one activation command each: the cause is fixed
 
     const headers = { 'idempotency-key': 'requeue-group-1' };
-    const [first, second] = await Promise.all([
+    const [first, second, sameKeyAtOnce] = await Promise.all([
       api.request('POST', '/api/v1/failed-messages/requeue', { bearer: s.tokens.ops, json: { group }, headers }),
       api.request('POST', '/api/v1/failed-messages/requeue', { bearer: s.tokens.ops, json: { group } }),
+      api.request('POST', '/api/v1/failed-messages/requeue', { bearer: s.tokens.ops, json: { group }, headers }),
     ]);
     expect(first.status).toBe(202);
+    expect(sameKeyAtOnce.status).toBe(200);
+    expect(sameKeyAtOnce.body.id).toBe(first.body.id);
     expect(first.headers.get('location')).toBe(`/api/v1/operations/${first.body.id}`);
     expect(first.body).toMatchObject({ kind: 'requeue', selection: `group ${group}`, actor: 'client:ops', total: 5 });
     const repeat = await api.request('POST', '/api/v1/failed-messages/requeue', { bearer: s.tokens.ops, json: { group }, headers });
