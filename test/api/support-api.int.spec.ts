@@ -253,6 +253,12 @@ describe('failed messages', () => {
     expect(h.capture.commands).toHaveLength(approvedCommands.length);
     expect(emails.filter((m) => /godkänt|approved/i.test(m.parsed.subject ?? ''))).toHaveLength(5);
 
+    // the same key twice in the same instant (before either has read its selection): one operation
+    const operations = h.worker!.operations!;
+    const [a, b] = await Promise.all([operations.start({ group }, 'client:ops', 'at-once'), operations.start({ group }, 'client:ops', 'at-once')]);
+    expect(b).toMatchObject({ created: false, operation: { id: a.operation.id } });
+    expect(a.created).toBe(true);
+
     const list = await api.request('GET', '/api/v1/operations', { bearer: s.tokens.reader });
     expect(list.body.length).toBeGreaterThanOrEqual(4);
     expect((await api.request('GET', '/api/v1/operations/nope', { bearer: s.tokens.reader })).status).toBe(404);
