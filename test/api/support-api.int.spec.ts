@@ -51,6 +51,9 @@ describe('security', () => {
       expect(answer.headers.get('www-authenticate')).toBe('Bearer');
     }
     expect((await api.request('GET', '/api/v1/overview', { bearer: 'cwt_not-a-token' })).status).toBe(401);
+    const nowhere = await api.request('GET', '/api/v1/nowhere', { bearer: s.tokens.reader });
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body.error.code).toBe('not_found');
   });
 
   it('answers 403 to a token without the scope', async () => {

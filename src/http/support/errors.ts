@@ -45,6 +45,11 @@ export function registerErrorHandler(app: FastifyInstance, log: Logger, renderCo
     }
     return renderConsoleError(request, reply, answer);
   });
+  app.setNotFoundHandler((request, reply) => {
+    const answer: Answer = { status: 404, code: 'not_found', message: `nothing at ${request.method} ${request.url.split('?')[0]}`, field: null };
+    if (request.url.startsWith('/api/')) return reply.code(404).type('application/json').send({ error: { code: answer.code, message: answer.message, field: null } });
+    return renderConsoleError(request, reply, answer);
+  });
 }
 
 export type { Answer };
