@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import cron from 'node-cron';
+import addressparser from 'nodemailer/lib/addressparser';
+import { maskUrl } from './support/masked-url.js';
 import type { TracingSettings } from './tracing/tracing.js';
 
 export type WorkerRole = 'consume' | 'dispatch' | 'schedule';
@@ -47,22 +49,23 @@ export interface Config {
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
+  const invitationExpiryDays = number(env, 'INVITATION_EXPIRY_DAYS', 14);
   return {
-    amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    queuePrefix: env.QUEUE_PREFIX || 'collab-worker',
-    smtpUrl: env.SMTP_URL || undefined,
+    amqpUrl: serviceUrl(env, 'AMQP_URL', ['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+    queuePrefix: queuePrefix(env),
+    smtpUrl: env.SMTP_URL ? serviceUrl(env, 'SMTP_URL', ['smtp', 'smtps']) : undefined,
     mailDir: path.resolve(env.MAIL_DIR || './var/mail'),
-    mailFrom: env.MAIL_FROM || undefined,
+    mailFrom: env.MAIL_FROM ? mailbox(env.MAIL_FROM, 'MAIL_FROM') : undefined,
     databasePath: path.resolve(env.DATABASE_PATH || './var/collab-worker.db'),
-    httpPort: integer(env, 'HTTP_PORT', 8080, 0),
-    logLevel: env.LOG_LEVEL || 'info',
+    httpPort: integer(env, 'HTTP_PORT', 8080, 0, 'a port number from 0 to 65535 (0: any free port)', 65_535),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     retryDelaysMs: durations(env, 'RETRY_DELAYS', '5s,30s,2m,10m,1h'),
     batchSize: integer(env, 'BATCH_SIZE', 500, 1),
     deliveryLimit: integer(env, 'DELIVERY_LIMIT', 5, 1),
     maxMessageBytes: size(env, 'MAX_MESSAGE_SIZE', '4MiB'),
     maxBytesInFlight: size(env, 'MAX_BYTES_IN_FLIGHT', '8MiB'),
-    invitationExpiryDays: number(env, 'INVITATION_EXPIRY_DAYS', 14),
-    reminderDays: numbers(env, 'REMINDER_DAYS', '3,7'),
+    invitationExpiryDays,
+    reminderDays: reminderDays(env, invitationExpiryDays),
     reminderSchedule: schedule(env, 'REMINDER_SCHEDULE', '*/15 * * * *'),
     retentionDays: integer(env, 'RETENTION_DAYS', 30, 0, 'a whole number of days ≥ 0 (0 turns pruning off)'),
     retentionSchedule: schedule(env, 'RETENTION_SCHEDULE', '30 3 * * *'),
@@ -99,21 +102,89 @@ function tracing(env: Env, batchSize: number): TracingSettings | undefined {
   };
 }
 
-const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** pino's levels: what `LOG_LEVEL` may name. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** `250ms`, `5s`, `2m`, `1h`, `14d`; a bare number is milliseconds. */
+// The unit is required: a bare `5` has been read as 5 ms where 5 s was meant.
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/;
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_FORM = 'a duration above zero with its unit (ms, s, m, h or d), e.g. 500ms, 5s, 2m, 1h or 14d';
+
+/**
+ * `250ms`, `5s`, `2m`, `1h`, `14d` → milliseconds (> 0). A bare number, a zero or a negative
+ * duration is a ConfigError naming `name`.
+ */
 export function parseDuration(text: string, name: string): number {
   const match = DURATION.exec(text);
-  if (!match) throw new ConfigError(name, text, 'a duration such as 500ms, 5s, 2m, 1h or 14d');
-  return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']!);
+  const ms = match ? Math.round(Number(match[1]) * UNITS[match[2]!]!) : 0;
+  if (!match || ms <= 0) throw new ConfigError(name, text, DURATION_FORM + (/^\s*\d+(\.\d+)?\s*$/.test(text) ? ' (a bare number has no unit)' : ''));
+  return ms;
 }
 
 function durations(env: Env, name: string, fallback: string): number[] {
   const text = env[name] || fallback;
-  const bad = text.split(',').find((part) => !DURATION.test(part));
-  if (bad !== undefined) throw new ConfigError(name, text, `comma-separated durations such as 5s,30s,2m ("${bad.trim()}" is not one)`);
-  return text.split(',').map((part) => parseDuration(part, name));
+  return text.split(',').map((part) => {
+    try {
+      return parseDuration(part, name);
+    } catch {
+      throw new ConfigError(name, text, `comma-separated durations above zero, with units, such as 5s,30s,2m ("${part.trim()}" is not one)`);
+    }
+  });
+}
+
+/** A URL of one of `schemes` with a host; the error shows it with its password masked. */
+function serviceUrl(env: Env, name: string, schemes: string[], fallback?: string): string {
+  const text = env[name] || fallback!;
+  const expected = `a URL such as ${schemes[0]}://user:password@host:port (scheme ${schemes.join(' or ')})`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(name, maskUrl(text), expected);
+  }
+  if (!schemes.includes(url.protocol.replace(/:$/, '')) || !url.hostname) throw new ConfigError(name, maskUrl(text), expected);
+  // amqplib takes everything after the first slash as the virtual host: a second slash is a
+  // typo, or a vhost name that needs escaping (%2F).
+  if (schemes.includes('amqp') && url.pathname.indexOf('/', 1) !== -1) {
+    throw new ConfigError(name, maskUrl(text), `${expected}, with at most one virtual host after the port (write a "/" inside its name as %2F)`);
+  }
+  return text;
+}
+
+/** One address, bare or with a display name: `no-reply@example.se`, `"Collab" <no-reply@example.se>`. */
+function mailbox(text: string, name: string): string {
+  const parsed = addressparser(text, { flatten: true });
+  const address = parsed.length === 1 ? parsed[0]!.address : '';
+  if (!/^[^@\s]+@[^@\s]+$/.test(address ?? '')) throw new ConfigError(name, text, 'one email address, e.g. no-reply@example.se or "Collab" <no-reply@example.se>');
+  return text;
+}
+
+/**
+ * Queue and exchange names are `<prefix>.events` and the like: AMQP allows letters, digits and
+ * `-_.:` (255 bytes at most) and reserves names starting with `amq.`.
+ */
+function queuePrefix(env: Env): string {
+  const text = env.QUEUE_PREFIX || 'collab-worker';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/.test(text) || text.startsWith('amq.')) {
+    throw new ConfigError('QUEUE_PREFIX', text, 'up to 100 letters, digits and - _ . : (not starting with "amq.")');
+  }
+  return text;
+}
+
+function oneOf(env: Env, name: string, fallback: string, allowed: string[]): string {
+  const text = env[name] || fallback;
+  if (!allowed.includes(text)) throw new ConfigError(name, text, `one of ${allowed.join(', ')}`);
+  return text;
+}
+
+/** A reminder on or after expiry would never be sent: the invitation expires first. */
+function reminderDays(env: Env, expiryDays: number): number[] {
+  const days = numbers(env, 'REMINDER_DAYS', '3,7');
+  const late = days.filter((d) => d >= expiryDays);
+  if (late.length > 0) {
+    throw new ConfigError('REMINDER_DAYS', env.REMINDER_DAYS || '3,7', `days before INVITATION_EXPIRY_DAYS=${expiryDays}: a reminder on day ${late.join(', ')} would never be sent`);
+  }
+  return days;
 }
 
 const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB|GB|GiB)\s*$/;
@@ -155,11 +226,11 @@ function schedule(env: Env, name: string, fallback: string): string {
   return text;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, expected = `a whole number ≥ ${min}`): number {
+function integer(env: Env, name: string, fallback: number, min: number, expected = `a whole number ≥ ${min}`, max = Number.MAX_SAFE_INTEGER): number {
   const text = env[name];
   if (!text) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, text, expected);
+  if (!/^\s*-?\d+\s*$/.test(text) || value < min || value > max) throw new ConfigError(name, text, expected);
   return value;
 }
 
@@ -167,13 +238,28 @@ function roles(text: string): WorkerRole[] {
   const all: WorkerRole[] = ['consume', 'dispatch', 'schedule'];
   const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
   const bad = parts.filter((p) => !all.includes(p as WorkerRole));
-  if (bad.length > 0) throw new ConfigError('WORKER_ROLES', text, `a comma-separated subset of ${all.join(', ')}`);
+  if (bad.length > 0 || parts.length === 0) throw new ConfigError('WORKER_ROLES', text, `a comma-separated subset of ${all.join(', ')}`);
   return parts as WorkerRole[];
 }
 
-export class ConfigError extends Error {
+/**
+ * A setting that stops the start: its message names the variable and says what to do, and the
+ * process prints it as one line (no stack trace: the fault is in the setting, not the code).
+ */
+export class SettingError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SettingError';
+  }
+}
+
+/** A value that is not of the expected form (`value` shown as given; mask secrets before). */
+export class ConfigError extends SettingError {
   constructor(name: string, value: string, expected: string) {
-    super(`${name}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+    super(name, `${name}=${JSON.stringify(value)} is not valid: expected ${expected}`);
     this.name = 'ConfigError';
   }
 }

@@ -2,7 +2,7 @@
  * Puts the worker together from its parts, and takes it apart again in the right order.
  */
 import type http from 'node:http';
-import type { Config } from './config.js';
+import { SettingError, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Database } from './store/database.js';
@@ -15,10 +15,12 @@ import { OutboxDispatcher } from './outbox/dispatcher.js';
 import { EmailRenderer } from './mail/renderer.js';
 import { fileMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { loadActivationSecret } from './admin/activation-token.js';
-import { startHttpServer } from './http/server.js';
+import { startHttpServer, type HealthSource } from './http/server.js';
+import { prepareStoragePaths } from './support/storage-paths.js';
+import { startWalCheckpoints, type WalCheckpoints } from './maintenance/wal-checkpoint.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
-import type { ScheduledTask } from 'node-cron';
+import type { ScheduledJob } from './schedule/scheduled-job.js';
 import type { SupportConfig } from './http/support/config.js';
 import { startSupportServer, type SupportServer } from './http/support/server.js';
 import { RequeueOperations } from './support/requeue-operations.js';
@@ -28,8 +30,19 @@ export interface WorkerOptions {
   config: Config;
   log: Logger;
   clock?: () => Date;
+  /** Aborts a start in progress (e.g. SIGTERM while the broker is unreachable). */
+  signal?: AbortSignal;
   /** The support console and API; undefined: off (see loadSupportConfig). */
   support?: SupportConfig;
+}
+
+/** A file SQLite cannot open is a setting to fix: say which, with SQLite's reason. */
+async function openDatabase(file: string): Promise<Database> {
+  try {
+    return await Database.open(file);
+  } catch (err) {
+    throw new SettingError('DATABASE_PATH', `DATABASE_PATH=${JSON.stringify(file)} cannot be opened as a SQLite database: ${(err as Error).message}`);
+  }
 }
 
 export class Worker {
@@ -37,7 +50,8 @@ export class Worker {
   private consumer?: EventConsumer;
   private dispatcher?: OutboxDispatcher;
   private failedGauge?: NodeJS.Timeout;
-  private reminders?: ScheduledTask;
+  private walCheckpoints?: WalCheckpoints;
+  private reminders?: ScheduledJob;
   private retention?: RetentionScheduler;
   /** The support console and API, when configured. */
   support?: SupportServer;
@@ -53,20 +67,55 @@ export class Worker {
     private readonly tracing: Tracing,
   ) {}
 
-  static async start({ config, log, clock = () => new Date(), support }: WorkerOptions): Promise<Worker> {
+  /**
+   * Starts every part `config.roles` asks for. The HTTP server comes first, so that /healthz
+   * answers (and /readyz says 503, `starting`) while the broker is still being reached. Rejects
+   * with a SettingError when a setting cannot work (a path, the broker's refusal), and with
+   * `signal.reason` when `signal` aborts (a SIGTERM during the start); what was started by then
+   * is stopped again. The support console and API, when configured, start last.
+   */
+  static async start({ config, log, clock = () => new Date(), signal, support }: WorkerOptions): Promise<Worker> {
+    prepareStoragePaths(config);
     const metrics = new Metrics();
+    let health: HealthSource = { ready: () => ({ ready: false, detail: { starting: true, broker: 'connecting', consuming: false } }) };
+    const http = await startHttpServer(config.httpPort, { ready: () => health.ready() }, metrics.registry).catch((err: NodeJS.ErrnoException) => {
+      throw new SettingError('HTTP_PORT', `HTTP_PORT=${JSON.stringify(String(config.httpPort))} cannot be used: ${err.code === 'EADDRINUSE' ? 'another process listens on it' : err.message} (${err.code ?? 'error'})`);
+    });
+    log.info({ httpPort: http.port, pid: process.pid }, 'collab-worker starting; /healthz answers, /readyz is 503 until consuming');
+    const undo: (() => Promise<unknown> | void)[] = [() => new Promise((resolve) => http.close(resolve))];
+    try {
+      const worker = await Worker.build({ config, log, clock, signal, support }, metrics, undo);
+      worker.http = http;
+      health = worker;
+      signal?.throwIfAborted();
+      log.info({ httpPort: http.port, pid: process.pid, mail: worker.mailer.describe(), database: config.databasePath, roles: config.roles, spans: config.tracing?.tracesUrl ?? 'off' }, 'collab-worker started');
+      return worker;
+    } catch (err) {
+      for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async build({ config, log, clock, signal, support }: Required<Omit<WorkerOptions, 'signal' | 'support'>> & Pick<WorkerOptions, 'signal' | 'support'>, metrics: Metrics, undo: (() => Promise<unknown> | void)[]): Promise<Worker> {
     const tracing = await createTracing(config.tracing, (err) => log.warn({ err: err.message, tracesUrl: config.tracing?.tracesUrl }, 'span export failed'));
+    undo.push(() => tracing.shutdown());
     const renderer = await EmailRenderer.load();
-    const db = await Database.open(config.databasePath);
+    signal?.throwIfAborted();
+    const db = await openDatabase(config.databasePath);
+    undo.push(() => db.close());
     await migrate(db);
     const activationSecret = loadActivationSecret(config.activationSecret, config.databasePath);
     const topology = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit });
-    const broker = await Broker.connect(config.amqpUrl, topology, log);
+    metrics.brokerConnected.set(0);
+    const broker = await Broker.connect(config.amqpUrl, topology, log, signal);
+    undo.push(() => broker.close());
     metrics.brokerConnected.set(1);
     broker.on('connected', () => metrics.brokerConnected.set(1));
     broker.on('disconnected', () => metrics.brokerConnected.set(0));
     const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : fileMailer(config.mailDir);
+    undo.push(() => mailer.close());
     const worker = new Worker(config, log, metrics, db, broker, mailer, tracing);
+    undo.push(() => worker.stopParts());
 
     if (config.roles.includes('dispatch')) {
       worker.dispatcher = new OutboxDispatcher({
@@ -105,11 +154,13 @@ export class Worker {
         schedule: config.retentionSchedule,
       });
     }
+    worker.walCheckpoints = startWalCheckpoints(db, log);
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
-    worker.http = await startHttpServer(config.httpPort, worker, metrics.registry);
-    if (support) await worker.startSupport(support, topology.eventsQueue, clock);
-    log.info({ httpPort: worker.http.port, mail: mailer.describe(), database: config.databasePath, roles: config.roles, spans: config.tracing?.tracesUrl ?? 'off' }, 'collab-worker started');
+    if (support) {
+      await worker.startSupport(support, topology.eventsQueue, clock);
+      undo.push(() => worker.stopSupport());
+    }
     return worker;
   }
 
@@ -153,8 +204,25 @@ export class Worker {
    * anyway (what was not acked is redelivered, what was not marked sent is sent again).
    */
   async stop(): Promise<void> {
+    await this.stopSupport();
+    await this.stopParts();
+    // After the work above: its last spans are exported with the rest.
+    await this.tracing.shutdown().catch((err: Error) => this.log.warn({ err: err.message }, 'could not export the last spans'));
+    await this.broker.close();
+    this.mailer.close();
+    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
+    await this.db.close();
+    this.log.info('collab-worker stopped');
+  }
+
+  /** No new support requests; requeue operations end after their chunk in progress. */
+  private async stopSupport(): Promise<void> {
     await this.support?.close();
     await this.operations?.stop();
+  }
+
+  /** The schedules, the consumer and the dispatcher, within `shutdownTimeoutMs`. */
+  private async stopParts(): Promise<void> {
     await this.reminders?.stop();
     await this.retention?.stop();
     const work = (async () => {
@@ -166,13 +234,7 @@ export class Worker {
       this.log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'shutdown timed out; unfinished work will be redone after restart');
     }
     clearInterval(this.failedGauge);
-    // After the work above: its last spans are exported with the rest.
-    await this.tracing.shutdown().catch((err: Error) => this.log.warn({ err: err.message }, 'could not export the last spans'));
-    await this.broker.close();
-    this.mailer.close();
-    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
-    await this.db.close();
-    this.log.info('collab-worker stopped');
+    this.walCheckpoints?.stop();
   }
 
   private async updateFailedGauge(): Promise<void> {

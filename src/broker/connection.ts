@@ -8,6 +8,12 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Recove
 import { assertTopology, type Topology } from './topology.js';
 import { Publisher } from './publisher.js';
 import type { Logger } from '../logger.js';
+import { SettingError } from '../config.js';
+import { amqpTarget, classifyConnectFailure } from './connect-failure.js';
+import { RetryReporter } from './retry-reporter.js';
+
+/** A socket that has not finished connecting after this long counts as a failed attempt. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface BrokerChannels {
   /** The events queue's alone, so that a batch can be acked with one multiple-ack. */
@@ -37,9 +43,21 @@ export class Broker extends EventEmitter {
     super();
   }
 
-  static async connect(url: string, topology: Topology, log: Logger): Promise<Broker> {
+  /**
+   * Connects, and keeps reconnecting after a loss. The first connection decides whether the
+   * settings can work at all: a refusal that waiting cannot heal (login, virtual host, URL)
+   * rejects with a SettingError naming AMQP_URL and the target (password masked); an unreachable
+   * broker is retried (reported by RetryReporter) until it answers or `signal` aborts, which
+   * rejects with the signal's reason. Socket connects time out after CONNECT_TIMEOUT_MS.
+   */
+  static async connect(url: string, topology: Topology, log: Logger, signal?: AbortSignal): Promise<Broker> {
+    signal?.throwIfAborted();
+    const target = amqpTarget(url);
+    const reporter = new RetryReporter(log, target);
     let broker: Broker | undefined;
+    log.info({ broker: target.url, host: target.host, vhost: target.vhost }, 'connecting to the broker');
     const connection = await amqp.connect(url, {
+      timeout: CONNECT_TIMEOUT_MS,
       recovery: {
         initialDelay: 200,
         maxDelay: 5000,
@@ -51,7 +69,7 @@ export class Broker extends EventEmitter {
     });
     broker = new Broker(connection, log);
     connection.on('disconnect', (err: Error) => broker!.lost(err));
-    connection.on('connect-failed', (err: Error) => log.warn({ err: err.message }, 'broker connection attempt failed'));
+    connection.on('connect', () => reporter.connected());
     // amqplib emits 'error' only before a 'disconnect', whose line carries the same error.
     connection.on('error', (err: Error) => log.debug({ err: err.message }, 'broker connection error'));
     connection.on('blocked', (reason: string) => {
@@ -62,7 +80,28 @@ export class Broker extends EventEmitter {
       broker!.blockedReason = undefined;
       log.info('the broker unblocked the connection');
     });
-    await connection.waitForConnect();
+    await new Promise<void>((resolve, reject) => {
+      let first = true;
+      const settle = (err?: unknown) => {
+        if (!first) return;
+        first = false;
+        signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) return resolve();
+        connection.close().catch(() => undefined);
+        reject(err);
+      };
+      const onAbort = () => settle(signal!.reason);
+      connection.on('connect-failed', (err: Error) => {
+        const failure = classifyConnectFailure(err, target);
+        if (first && !failure.healable) {
+          settle(new SettingError('AMQP_URL', `AMQP_URL=${JSON.stringify(target.url)} cannot be used: ${failure.problem}`));
+        } else {
+          reporter.failed(failure.problem);
+        }
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      connection.waitForConnect().then(() => settle(), (err: unknown) => settle(err ?? new Error('broker connection closed')));
+    });
     return broker;
   }
 

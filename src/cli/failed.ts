@@ -6,7 +6,7 @@ import { buildTopology } from '../broker/topology.js';
 import { archive, failedDetail, summary, unarchive } from '../support/failed.js';
 import { RequeueOperations } from '../support/requeue-operations.js';
 import { createLogger } from '../logger.js';
-import { cliConfig, print, withDatabase, withPublisher } from './context.js';
+import { cliConfig, print, withDatabase, withPublisher, withReadOnlyDatabase } from './context.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -33,7 +33,7 @@ export function registerFailed(program: Command): void {
     .option('--type <type>', 'only this event or command type')
     .option('--all', 'include requeued and archived ones')
     .action(async (o: { json?: boolean; reason?: string; type?: string; all?: boolean }) => {
-      const rows = await withDatabase(cliConfig(), (db) =>
+      const rows = await withReadOnlyDatabase(cliConfig(), (db) =>
         listFailed(db, { status: o.all ? undefined : ['failed'], reason: o.reason, type: o.type }),
       );
       if (o.json) return print(JSON.stringify(rows.map(summary), null, 2));
@@ -49,7 +49,7 @@ export function registerFailed(program: Command): void {
     .description('failed messages counted by reason (error class and message shape)')
     .option('--json', 'print a JSON array')
     .action(async (o: { json?: boolean }) => {
-      const groups = await withDatabase(cliConfig(), (db) => groupFailed(db));
+      const groups = await withReadOnlyDatabase(cliConfig(), (db) => groupFailed(db));
       if (o.json) return print(JSON.stringify(groups.map((g) => ({ ...g, lastFailedAt: iso(g.lastFailedAt) })), null, 2));
       if (groups.length === 0) return print('no failed messages');
       for (const g of groups) print(`${g.groupKey}  ${String(g.count).padStart(5)}  ${g.errorClass}: ${g.example}`);
@@ -61,7 +61,7 @@ export function registerFailed(program: Command): void {
     .argument('<id>')
     .action(async (id: string) => {
       const [n] = parseIds([id]);
-      await withDatabase(cliConfig(), async (db) => {
+      await withReadOnlyDatabase(cliConfig(), async (db) => {
         const m = await failedDetail(db, n!);
         if (!m) throw new Error(`no failed message #${n}`);
         const { body, audit, ...rest } = m;

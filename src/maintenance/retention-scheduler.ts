@@ -1,8 +1,11 @@
 /**
- * Runs retention on a cron schedule (time zone Europe/Stockholm), in the process that runs the
- * reminder job. Several workers may each fire: deleting what another already deleted is a no-op.
+ * Runs retention on RETENTION_SCHEDULE (time zone Europe/Stockholm, through daylight-saving
+ * switches as schedule/cron-schedule.ts says), in the process that runs the reminder job.
+ * Several workers may each fire: deleting what another already deleted is a no-op.
  */
 import cron from 'node-cron';
+import { parseSchedule } from '../schedule/cron-schedule.js';
+import { scheduleJob } from '../schedule/scheduled-job.js';
 import type { Database } from '../store/database.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -33,6 +36,7 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): Retention
     return undefined;
   }
   if (!cron.validate(deps.schedule)) throw new Error(`RETENTION_SCHEDULE="${deps.schedule}" is not a valid cron expression`);
+  const schedule = parseSchedule(deps.schedule);
   const stopping = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
 
@@ -57,11 +61,11 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): Retention
     return work.finally(() => inFlight.delete(work));
   };
 
-  const task = cron.schedule(deps.schedule, () => track(run()), { timezone: 'Europe/Stockholm', noOverlap: true, name: 'retention' });
+  const job = scheduleJob(schedule, 'retention', () => track(run()), deps.log);
   return {
     runNow: () => track(run()),
     async stop() {
-      await task.stop();
+      await job.stop();
       stopping.abort();
       await Promise.all(inFlight);
     },

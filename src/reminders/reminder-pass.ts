@@ -5,7 +5,7 @@
  * a late or doubled cron tick, or a second worker on the same database sends nothing twice.
  */
 import type { Database, Sql } from '../store/database.js';
-import { claimReminder, findDue, transition, type Collaboration } from '../store/collaborations.js';
+import { claimReminder, findDue, listDue, transition, type Collaboration } from '../store/collaborations.js';
 import { expireToken, findAdminByCollaboration } from '../store/customer-admins.js';
 import { reminderTime, nextDueAt, type ReminderPolicy } from '../domain/invitation-schedule.js';
 import { agencyEmail, customerEmail } from '../domain/email-models.js';
@@ -57,10 +57,42 @@ export async function runReminderPass(
   return result;
 }
 
+/** What a pass does to one due invitation, and to whom the email goes. */
+export type DueAction =
+  | { kind: 'expire'; collaborationId: string; to: string }
+  | { kind: 'reminder'; collaborationId: string; number: number; nextDueAt: number; to: string };
+
+/**
+ * The decision for one due invitation at `now`: pure, so that a dry run shows what a pass would
+ * do. Expired at `expiresAt`; otherwise the latest reminder that is due (a pass that runs late
+ * sends only that one, not every one it missed).
+ */
+export function decideDue(c: Collaboration, policy: ReminderPolicy, now: Date): DueAction {
+  const t = now.getTime();
+  if (t >= c.expiresAt) return { kind: 'expire', collaborationId: c.id, to: c.activation.activatedBy.email };
+  let number = c.remindersSent + 1;
+  while ((reminderTime(c, policy, number + 1) ?? Infinity) <= t) number++;
+  const next = nextDueAt({ ...c, remindersSent: number }, policy);
+  return { kind: 'reminder', collaborationId: c.id, number, nextDueAt: next, to: c.activation.customer.contact.email };
+}
+
+/** What a pass at `now` would do, reading only (every due invitation, a page at a time). */
+export async function planReminderPass(sql: Sql, policy: ReminderPolicy, now: Date, page = 500): Promise<DueAction[]> {
+  const actions: DueAction[] = [];
+  let after: Collaboration | undefined;
+  for (;;) {
+    const due = await listDue(sql, now.getTime(), after && { nextDueAt: after.nextDueAt!, id: after.id }, page);
+    actions.push(...due.map((c) => decideDue(c, policy, now)));
+    if (due.length < page) return actions;
+    after = due.at(-1);
+  }
+}
+
 async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now: Date, result: PassResult, trace: TraceExtension): Promise<void> {
   const t = now.getTime();
   const a = c.activation;
-  if (t >= c.expiresAt) {
+  const action = decideDue(c, policy, now);
+  if (action.kind === 'expire') {
     if (!(await transition(sql, c.id, ['pending'], 'expired', t))) return;
     await expireToken(sql, c.id, t);
     const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:expired` }, trace);
@@ -71,12 +103,8 @@ async function handleDue(sql: Sql, c: Collaboration, policy: ReminderPolicy, now
     return;
   }
 
-  // A pass that runs late (the worker was down) sends only the latest reminder that is due,
-  // not every one it missed.
-  let number = c.remindersSent + 1;
-  while ((reminderTime(c, policy, number + 1) ?? Infinity) <= t) number++;
-  const next = nextDueAt({ ...c, remindersSent: number }, policy);
-  if (!(await claimReminder(sql, c.id, c.remindersSent, number, next, t))) return;
+  const { number } = action;
+  if (!(await claimReminder(sql, c.id, c.remindersSent, number, action.nextDueAt, t))) return;
 
   const effects = new Effects(now, { source: REMINDER_SOURCE, id: `${c.id}:reminder:${number}` }, trace);
   const admin = c.invitationKind === 'admin-welcome' ? await findAdminByCollaboration(sql, c.id) : undefined;

@@ -1,12 +1,15 @@
 /**
- * Runs the reminder pass on a cron schedule (time zone Europe/Stockholm). Several workers may
- * each fire: the pass itself guarantees each reminder is sent once, so no coordinator is needed.
+ * Runs the reminder pass on REMINDER_SCHEDULE (time zone Europe/Stockholm, through daylight-saving
+ * switches as schedule/cron-schedule.ts says). Several workers may each fire: the pass itself
+ * guarantees each reminder is sent once, so no coordinator is needed.
  */
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../store/database.js';
 import type { ReminderPolicy } from '../domain/invitation-schedule.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import cron from 'node-cron';
+import { parseSchedule } from '../schedule/cron-schedule.js';
+import { scheduleJob, type ScheduledJob } from '../schedule/scheduled-job.js';
 import { runReminderPass } from './reminder-pass.js';
 import type { Tracing } from '../tracing/tracing.js';
 
@@ -22,18 +25,14 @@ export interface ReminderSchedulerDeps {
   onQueued: () => void;
 }
 
-export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledTask {
+export function startReminderScheduler(deps: ReminderSchedulerDeps): ScheduledJob {
   if (!cron.validate(deps.schedule)) throw new Error(`REMINDER_SCHEDULE="${deps.schedule}" is not a valid cron expression`);
-  return cron.schedule(
-    deps.schedule,
-    async () => {
-      try {
-        const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log, undefined, deps.tracing);
-        if (result.reminders.length || result.expired.length) deps.onQueued();
-      } catch (err) {
-        deps.log.error({ err }, 'reminder pass failed; the next run picks up what is due');
-      }
-    },
-    { timezone: 'Europe/Stockholm', noOverlap: true, name: 'reminders' },
-  );
+  return scheduleJob(parseSchedule(deps.schedule), 'reminders', async () => {
+    try {
+      const result = await runReminderPass(deps.db, deps.policy, deps.clock(), deps.log, undefined, deps.tracing);
+      if (result.reminders.length || result.expired.length) deps.onQueued();
+    } catch (err) {
+      deps.log.error({ err }, 'reminder pass failed; the next run picks up what is due');
+    }
+  }, deps.log);
 }

@@ -104,6 +104,21 @@ export async function findDue(sql: Sql, now: number, limit: number): Promise<Col
 }
 
 /**
+ * Pending invitations due at `now`, in (next_due_at, id) order, after the key `after`: a reader
+ * walks them a page at a time without holding anything (the reminder CLI's dry run).
+ */
+export async function listDue(sql: Sql, now: number, after: { nextDueAt: number; id: string } | undefined, limit: number): Promise<Collaboration[]> {
+  const rows = after
+    ? await sql.all<CollaborationRow>(
+        `SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= ? AND (next_due_at, id) > (?, ?)
+         ORDER BY next_due_at, id LIMIT ?`,
+        [now, after.nextDueAt, after.id, limit],
+      )
+    : await sql.all<CollaborationRow>(`SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= ? ORDER BY next_due_at, id LIMIT ?`, [now, limit]);
+  return rows.map(fromRow);
+}
+
+/**
  * Claims reminder `number` of a pending invitation. Succeeds for exactly one caller: the one
  * that still sees the reminder count it read. Two passes or two workers cannot both send it.
  */

@@ -6,7 +6,6 @@
  * alone, and nothing of another caller can slip in between its BEGIN and COMMIT.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | null | Buffer;
@@ -19,24 +18,92 @@ export interface Sql {
   all<T = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
 }
 
+export interface OpenOptions {
+  /** Reads only (SQLITE_OPEN_READONLY): never takes the write lock, so a long write elsewhere never blocks it. */
+  readOnly?: boolean;
+  /** How long a statement or transaction waits for another process's write lock, in ms (default 10 s). */
+  lockTimeoutMs?: number;
+  /**
+   * Called when a transaction finds the write lock held and starts waiting for it (the CLI says
+   * so on stderr). Unset, transactions just wait.
+   */
+  onLockWait?: () => void;
+}
+
+/**
+ * The WAL file is cut back to this many bytes when SQLite resets it (journal_size_limit), and
+ * checkpointed down to nothing when it has grown past it (checkpointWal, at close). Without
+ * it, the WAL keeps the size it reached during the longest write or read ever held.
+ */
+export const WAL_LIMIT_BYTES = 16 * 1024 * 1024;
+
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   /** Prepared once, run many times: parsing a statement costs more than running it. */
   private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
 
-  private constructor(private readonly db: sqlite3.Database) {}
+  private constructor(
+    private readonly db: sqlite3.Database,
+    readonly file: string,
+    private readonly options: Required<Omit<OpenOptions, 'onLockWait'>> & Pick<OpenOptions, 'onLockWait'>,
+  ) {}
 
-  static async open(file: string): Promise<Database> {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  /** Opens (or creates, unless read-only) `file`; its directory must exist (see support/storage-paths.ts). */
+  static async open(file: string, options: OpenOptions = {}): Promise<Database> {
+    const readOnly = options.readOnly ?? false;
+    const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const handle = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(handle)));
+      const mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+      const handle = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(handle)));
     });
-    const database = new Database(db);
-    // WAL lets readers (the CLI, other workers) run beside the writer; NORMAL is durable across
-    // process crashes, which is the failure the outbox protects against. Several worker processes
-    // may share the file: wait for each other's write locks rather than fail at once.
-    await database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;');
+    const database = new Database(db, file, { readOnly, lockTimeoutMs, onLockWait: options.onLockWait });
+    try {
+      if (readOnly) {
+        await database.exec(`PRAGMA busy_timeout = ${lockTimeoutMs}; PRAGMA query_only = ON;`);
+      } else {
+        // WAL lets readers (the CLI, other workers) run beside the writer; NORMAL is durable across
+        // process crashes, which is the failure the outbox protects against. Several worker processes
+        // may share the file: wait for each other's write locks rather than fail at once.
+        await database.exec(
+          `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = ${lockTimeoutMs}; PRAGMA foreign_keys = ON; ` +
+            `PRAGMA journal_size_limit = ${WAL_LIMIT_BYTES};`,
+        );
+      }
+    } catch (err) {
+      await new Promise((resolve) => db.close(resolve));
+      throw err;
+    }
     return database;
+  }
+
+  get readOnly(): boolean {
+    return this.options.readOnly;
+  }
+
+  /** The size of the WAL file beside the database, in bytes; 0 when there is none. */
+  walBytes(): number {
+    try {
+      return fs.statSync(`${this.file}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Copies the WAL into the database and truncates it to zero bytes (wal_checkpoint(TRUNCATE)),
+   * without waiting: when a reader or writer elsewhere is in the way, it gives up at once and
+   * returns false (the next call tries again). Never blocks this connection's other work for long.
+   */
+  checkpointWal(): Promise<boolean> {
+    return this.enqueue(async () => {
+      await this.rawRun('PRAGMA busy_timeout = 0');
+      try {
+        const result = await this.rawGet<{ busy: number; log: number; checkpointed: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
+        return result?.busy === 0;
+      } finally {
+        await this.rawRun(`PRAGMA busy_timeout = ${this.options.lockTimeoutMs}`);
+      }
+    });
   }
 
   exec(sql: string): Promise<void> {
@@ -61,7 +128,7 @@ export class Database {
    */
   transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.enqueue(async () => {
-      await this.rawRun('BEGIN IMMEDIATE');
+      await this.begin();
       try {
         const result = await fn(this.transactionSql());
         await this.rawRun('COMMIT');
@@ -73,7 +140,9 @@ export class Database {
     });
   }
 
-  close(): Promise<void> {
+  /** Closes the connection, after a last WAL checkpoint when it writes (see WAL_LIMIT_BYTES). */
+  async close(): Promise<void> {
+    if (!this.readOnly) await this.checkpointWal().catch(() => false);
     return this.enqueue(async () => {
       for (const preparing of this.statements.values()) {
         const statement = await preparing.catch(() => undefined);
@@ -99,6 +168,22 @@ export class Database {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** BEGIN IMMEDIATE; with onLockWait, a first try that does not wait tells whether it must. */
+  private async begin(): Promise<void> {
+    if (!this.options.onLockWait) return void (await this.rawRun('BEGIN IMMEDIATE'));
+    await this.rawRun('PRAGMA busy_timeout = 0');
+    try {
+      await this.rawRun('BEGIN IMMEDIATE');
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      this.options.onLockWait();
+      await this.rawRun(`PRAGMA busy_timeout = ${this.options.lockTimeoutMs}`);
+      await this.rawRun('BEGIN IMMEDIATE');
+    } finally {
+      await this.rawRun(`PRAGMA busy_timeout = ${this.options.lockTimeoutMs}`);
+    }
   }
 
   private transactionSql(): Sql {

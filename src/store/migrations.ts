@@ -2,7 +2,7 @@
  * The database layout, applied in order at start-up. A migration is never edited once it has
  * shipped: add a new one. Times are milliseconds since the epoch (UTC).
  */
-import type { Database } from './database.js';
+import type { Database, Sql } from './database.js';
 
 const MIGRATIONS: string[] = [
   `
@@ -125,7 +125,21 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
+/** The layout this program writes and reads: the number of migrations. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The layout a database has (SQLite's user_version): a read, no lock. */
+export async function schemaVersion(sql: Sql): Promise<number> {
+  return (await sql.get<{ user_version: number }>('PRAGMA user_version'))!.user_version;
+}
+
+/**
+ * Brings the layout up to SCHEMA_VERSION. Checks with a read first and takes the write lock only
+ * when there is something to do, so a process that starts behind another's long write does not
+ * wait for it (nor fail) just to learn that nothing needs doing.
+ */
 export async function migrate(db: Database): Promise<void> {
+  if ((await schemaVersion(db)) >= MIGRATIONS.length) return;
   await db.transaction(async (sql) => {
     const { user_version: current } = (await sql.get<{ user_version: number }>('PRAGMA user_version'))!;
     for (let version = current; version < MIGRATIONS.length; version++) {

@@ -6,7 +6,9 @@
 // The local part before any `@`, in any script (RFC 6531), whatever follows: a domain that is
 // not one (an IDN with a stray control character) must not leave the mailbox readable. It leaves
 // out the rarely used atext that also separates URL parameters (`?email=karin@…` keeps `email=`).
-const EMAIL = /([\p{L}\p{N}\p{M}._%+!#$*^~'-])[\p{L}\p{N}\p{M}._%+!#$*^~'-]*@/gu;
+// The kept first character is never `*`, so that what is masked already stays as it is
+// (`k***@…`, a URL's `user:***@host`) when it passes through again.
+const EMAIL = /([\p{L}\p{N}\p{M}._%+!#$^~'-])[\p{L}\p{N}\p{M}._%+!#$*^~'-]*@/gu;
 const TOKEN = /(token=)[^&\s"']+/gi;
 
 /**

@@ -73,7 +73,7 @@ describe('counted wherever it ran', () => {
     await h.publish(fixture('activated-scanner-has-account.json'));
     await h.smtp.waitForCount(1);
     const at = new Date(Date.now() + 3 * 86_400_000 + 60_000).toISOString();
-    const run = await runCli(['reminders', 'run', '--at', at], workerEnv(h.config));
+    const run = await runCli(['reminders', 'run', '--at', at, '--yes'], workerEnv(h.config));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('1 reminders');
     h.worker!.wakeDispatcher();

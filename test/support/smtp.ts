@@ -16,6 +16,10 @@ export class TestSmtpServer {
   readonly received: ReceivedMail[] = [];
   /** When set, the server refuses every message with this SMTP reply (e.g. `451` or `550`). */
   refuseWith: { code: number; message: string } | undefined;
+  /** When set, each message is answered only once this settles (an email held in flight). */
+  hold: Promise<void> | undefined;
+  /** Messages received and waiting for `hold`. */
+  held = 0;
   private server: SMTPServer;
   port = 0;
 
@@ -28,7 +32,12 @@ export class TestSmtpServer {
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
+        stream.on('end', async () => {
+          if (this.hold) {
+            this.held++;
+            await this.hold;
+            this.held--;
+          }
           if (this.refuseWith) {
             const err = Object.assign(new Error(this.refuseWith.message), { responseCode: this.refuseWith.code });
             return callback(err);

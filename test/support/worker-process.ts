@@ -45,10 +45,21 @@ export function killLeftoverWorkers(): number {
 export const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
 export const FROM_BUILD = ['dist/main.js'];
 
-export async function spawnWorker(env: Record<string, string>, entry: string[] = FROM_SOURCE): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, entry, {
+/** A worker process as launched: not waited for, so a test can watch it fail to start. */
+export interface LaunchedWorker {
+  child: ChildProcess;
+  /** stdout lines and stderr chunks, in arrival order. */
+  logs: string[];
+  /** The HTTP port from the first log line that names one (0 until then). */
+  httpPort(): number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `command` (by default the worker from source) without waiting for anything. */
+export function launchWorker(env: Record<string, string>, command: string[] = [process.execPath, ...FROM_SOURCE]): LaunchedWorker {
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -60,19 +71,29 @@ export async function spawnWorker(env: Record<string, string>, entry: string[] =
     buffered = lines.pop()!;
     for (const line of lines) {
       logs.push(line);
-      if (line.includes('"collab-worker started"')) httpPort = (JSON.parse(line) as { httpPort: number }).httpPort;
+      if (!line.startsWith('{')) continue;
+      const fields = JSON.parse(line) as { httpPort?: number };
+      if (fields.httpPort) httpPort = fields.httpPort;
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
   running.add(child);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
       running.delete(child);
-      resolve(code);
+      resolve({ code, signal });
     }),
   );
-  await waitFor(() => httpPort > 0 || child.exitCode !== null, 'the worker process to start', 30_000);
-  if (!httpPort) throw new Error(`worker process exited at start:\n${logs.join('\n')}`);
+  return { child, logs, httpPort: () => httpPort, exited };
+}
+
+export async function spawnWorker(env: Record<string, string>, entry: string[] = FROM_SOURCE): Promise<WorkerProcess> {
+  const launched = launchWorker(env, [process.execPath, ...entry]);
+  const { child, logs } = launched;
+  const started = () => logs.some((line) => line.includes('"collab-worker started"'));
+  await waitFor(() => started() || child.exitCode !== null, 'the worker process to start', 30_000);
+  const httpPort = launched.httpPort();
+  if (!started()) throw new Error(`worker process exited at start:\n${logs.join('\n')}`);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 'the worker process to be ready', 30_000);
   return {
     child,
@@ -80,7 +101,7 @@ export async function spawnWorker(env: Record<string, string>, entry: string[] =
     logs,
     async kill(signal = 'SIGKILL') {
       child.kill(signal);
-      return exited;
+      return (await launched.exited).code;
     },
   };
 }

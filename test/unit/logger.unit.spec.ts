@@ -8,6 +8,11 @@ describe('log masking', () => {
     expect(maskSecrets('https://spiris.se/activate?token=abc-DEF_123&x=1')).toBe('https://spiris.se/activate?token=***&x=1');
   });
 
+  it('leaves what is masked already as it is', () => {
+    expect(maskSecrets(maskSecrets('karin.berg@kaffekoppen.example'))).toBe('k***@kaffekoppen.example');
+    expect(maskSecrets('AMQP_URL="amqp://guest:***@rabbit:5672/prod" cannot be used')).toBe('AMQP_URL="amqp://guest:***@rabbit:5672/prod" cannot be used');
+  });
+
   it('masks international addresses whole: an IDN domain, a non-ASCII local part, a domain that is not one', () => {
     expect(maskSecrets('got "karin@kaffekoppen-umeå.example"')).toBe('got "k***@kaffekoppen-umeå.example"');
     expect(maskSecrets('öjvind.ågren@kaffekoppen-umeå.example')).toBe('ö***@kaffekoppen-umeå.example');

@@ -13,6 +13,7 @@ import formbody from '@fastify/formbody';
 import csrf from '@fastify/csrf-protection';
 import rateLimit from '@fastify/rate-limit';
 import type { SupportContext } from './context.js';
+import { SettingError } from '../../config.js';
 import { registerAuthentication } from './auth.js';
 import { IdleSessionStore } from './session-store.js';
 import { registerErrorHandler } from './errors.js';
@@ -81,7 +82,8 @@ export async function startSupportServer(ctx: SupportContext): Promise<SupportSe
     await app.close();
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' ? 'no such address on this machine' : e.message;
-    throw new Error(`the support console cannot listen on SUPPORT_HOST=${ctx.config.host} SUPPORT_PORT=${ctx.config.port}: ${why}`);
+    const variable = e.code === 'EADDRINUSE' ? 'SUPPORT_PORT' : 'SUPPORT_HOST';
+    throw new SettingError(variable, `the support console cannot listen on SUPPORT_HOST=${ctx.config.host} SUPPORT_PORT=${ctx.config.port}: ${why}`);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : ctx.config.port;
