@@ -17,6 +17,8 @@ COPY package.json ./
 COPY schemas ./schemas
 COPY asyncapi.yaml ./
 COPY templates ./templates
+COPY views ./views
 COPY test/fixtures ./test/fixtures
-EXPOSE 8080
+# 8081: the support console and API, when configured (SUPPORT_HOST=0.0.0.0 to reach it from outside the container)
+EXPOSE 8080 8081
 CMD ["node", "--enable-source-maps", "dist/main.js"]

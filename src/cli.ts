@@ -10,6 +10,7 @@ import { registerTemplates } from './cli/templates.js';
 import { registerPrune } from './cli/prune.js';
 import { registerStore } from './cli/store.js';
 import { registerTap } from './cli/tap.js';
+import { registerConsole } from './cli/console.js';
 
 // `failed list --all | head -4`: the reader has gone, and there is nobody left to print to.
 // That ends the command quietly, as it does for other Unix tools, instead of with a stack trace.
@@ -20,7 +21,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const program = new Command()
   .name('collab-worker')
-  .description('Operate collab-worker: publish events, watch what is published, inspect and re-queue failed messages, run reminders, preview emails, prune old rows, copy the database to PostgreSQL.')
+  .description('Operate collab-worker: publish events, watch what is published, inspect and re-queue failed messages, run reminders, preview emails, prune old rows, make support console credentials, copy the database to PostgreSQL.')
   .showHelpAfterError();
 
 registerPublish(program);
@@ -30,6 +31,7 @@ registerTemplates(program);
 registerPrune(program);
 registerStore(program);
 registerTap(program);
+registerConsole(program);
 
 try {
   await program.parseAsync(process.argv);

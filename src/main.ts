@@ -10,6 +10,7 @@
 import { loadConfig, SettingError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { Worker } from './worker.js';
+import { loadSupportConfig, type SupportConfig } from './http/support/config.js';
 
 /** Beyond SHUTDOWN_TIMEOUT: closing the broker connection, the mail pool, HTTP and the database. */
 const STOP_GRACE_MS = 5_000;
@@ -22,8 +23,10 @@ function refuse(err: SettingError, log?: Logger): never {
 }
 
 let config: Config;
+let support: SupportConfig | undefined;
 try {
   config = loadConfig();
+  support = loadSupportConfig();
 } catch (err) {
   if (err instanceof SettingError) refuse(err);
   throw err;
@@ -63,7 +66,7 @@ process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 
 try {
-  worker = await Worker.start({ config, log, signal: starting.signal });
+  worker = await Worker.start({ config, log, signal: starting.signal, support });
 } catch (err) {
   if (starting.signal.aborted) {
     log.info('stopped before the start finished');

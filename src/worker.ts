@@ -19,6 +19,9 @@ import { prepareStoragePaths } from './support/storage-paths.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 import { startRetentionScheduler, type RetentionScheduler } from './maintenance/retention-scheduler.js';
 import type { ScheduledJob } from './schedule/scheduled-job.js';
+import type { SupportConfig } from './http/support/config.js';
+import { startSupportServer, type SupportServer } from './http/support/server.js';
+import { RequeueOperations } from './support/requeue-operations.js';
 import { createTracing, type Tracing } from './tracing/tracing.js';
 
 export interface WorkerOptions {
@@ -27,6 +30,8 @@ export interface WorkerOptions {
   clock?: () => Date;
   /** Aborts a start in progress (e.g. SIGTERM while the broker is unreachable). */
   signal?: AbortSignal;
+  /** The support console and API; undefined: off (see loadSupportConfig). */
+  support?: SupportConfig;
 }
 
 export class Worker {
@@ -37,6 +42,9 @@ export class Worker {
   private stopUpkeep?: () => void;
   private reminders?: ScheduledJob;
   private retention?: RetentionScheduler;
+  /** The support console and API, when configured. */
+  support?: SupportServer;
+  operations?: RequeueOperations;
 
   private constructor(
     readonly config: Config,
@@ -53,9 +61,9 @@ export class Worker {
    * answers (and /readyz says 503, `starting`) while the broker is still being reached. Rejects
    * with a SettingError when a setting cannot work (a path, the broker's refusal), and with
    * `signal.reason` when `signal` aborts (a SIGTERM during the start); what was started by then
-   * is stopped again.
+   * is stopped again. The support console and API, when configured, start last.
    */
-  static async start({ config, log, clock = () => new Date(), signal }: WorkerOptions): Promise<Worker> {
+  static async start({ config, log, clock = () => new Date(), signal, support }: WorkerOptions): Promise<Worker> {
     prepareStoragePaths(config);
     // A missing secret stops the start before anything is opened.
     activationSecretOf(config);
@@ -67,7 +75,7 @@ export class Worker {
     log.info({ httpPort: http.port, pid: process.pid }, 'collab-worker starting; /healthz answers, /readyz is 503 until consuming');
     const undo: (() => Promise<unknown> | void)[] = [() => new Promise((resolve) => http.close(resolve))];
     try {
-      const worker = await Worker.build({ config, log, clock, signal }, metrics, undo);
+      const worker = await Worker.build({ config, log, clock, signal, support }, metrics, undo);
       worker.http = http;
       health = worker;
       signal?.throwIfAborted();
@@ -79,7 +87,7 @@ export class Worker {
     }
   }
 
-  private static async build({ config, log, clock, signal }: Required<Omit<WorkerOptions, 'signal'>> & Pick<WorkerOptions, 'signal'>, metrics: Metrics, undo: (() => Promise<unknown> | void)[]): Promise<Worker> {
+  private static async build({ config, log, clock, signal, support }: Required<Omit<WorkerOptions, 'signal' | 'support'>> & Pick<WorkerOptions, 'signal' | 'support'>, metrics: Metrics, undo: (() => Promise<unknown> | void)[]): Promise<Worker> {
     const tracing = await createTracing(config.tracing, (err) => log.warn({ err: err.message, tracesUrl: config.tracing?.tracesUrl }, 'span export failed'));
     undo.push(() => tracing.shutdown());
     const renderer = await EmailRenderer.load();
@@ -140,7 +148,28 @@ export class Worker {
     worker.stopUpkeep = store.startUpkeep(log);
     worker.failedGauge = setInterval(() => void worker.updateFailedGauge(), 15_000).unref();
     await worker.updateFailedGauge();
+    if (support) {
+      await worker.startSupport(support, topology.eventsQueue, clock);
+      undo.push(() => worker.stopSupport());
+    }
     return worker;
+  }
+
+  private async startSupport(config: SupportConfig, eventsQueue: string, clock: () => Date): Promise<void> {
+    const operations = new RequeueOperations({
+      store: this.store, eventsQueue, log: this.log,
+      publisher: () => this.broker.current?.publisher,
+      onRequeued: () => this.wakeDispatcher(),
+      clock: () => clock().getTime(),
+    });
+    this.operations = operations;
+    this.support = await startSupportServer({
+      config, store: this.store, operations, log: this.log,
+      readiness: () => this.ready(),
+      clock: () => clock().getTime(),
+      onActivated: () => this.wakeDispatcher(),
+    });
+    this.log.info({ url: this.support.url, users: config.users.length, clients: config.clients.length }, `support console at ${this.support.url}/console, API at ${this.support.url}/api/v1`);
   }
 
   /** Delivers due outbox rows now rather than at the next poll (after work queued from outside, e.g. the CLI). */
@@ -174,6 +203,7 @@ export class Worker {
    * anyway (what was not acked is redelivered, what was not marked sent is sent again).
    */
   async stop(): Promise<void> {
+    await this.stopSupport();
     await this.stopParts();
     // After the work above: its last spans are exported with the rest.
     await this.tracing.shutdown().catch((err: Error) => this.log.warn({ err: err.message }, 'could not export the last spans'));
@@ -182,6 +212,12 @@ export class Worker {
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
     await this.store.close();
     this.log.info('collab-worker stopped');
+  }
+
+  /** No new support requests; requeue operations end after their chunk in progress. */
+  private async stopSupport(): Promise<void> {
+    await this.support?.close();
+    await this.operations?.stop();
   }
 
   /** The schedules, the consumer and the dispatcher, within `shutdownTimeoutMs`. */

@@ -1,28 +1,13 @@
 /** `failed ...`: what support needs to see why messages failed and send them back. */
 import os from 'node:os';
 import type { Command } from 'commander';
-import type { FailedMessage, FailedStatus } from '../store/failed-message.js';
 import { buildTopology } from '../broker/topology.js';
-import { requeue } from '../support/requeue.js';
+import { archive, failedDetail, summary, unarchive } from '../support/failed.js';
+import { RequeueOperations } from '../support/requeue-operations.js';
+import { createLogger } from '../logger.js';
 import { cliConfig, print, withStore, withPublisher, withReadOnlyStore } from './context.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function summary(m: FailedMessage) {
-  return {
-    id: m.id,
-    type: m.type,
-    collaborationId: m.collaborationId,
-    origin: m.origin,
-    errorClass: m.errorClass,
-    reason: m.reason,
-    group: m.groupKey,
-    attempts: m.attempts,
-    firstFailedAt: iso(m.firstFailedAt),
-    failedAt: iso(m.lastFailedAt),
-    status: m.status,
-  };
-}
 
 function parseIds(ids: string[]): number[] {
   return ids.map((id) => {
@@ -76,16 +61,15 @@ export function registerFailed(program: Command): void {
     .action(async (id: string) => {
       const [n] = parseIds([id]);
       await withReadOnlyStore(cliConfig(), async (store) => {
-        const [m] = await store.read((r) => r.failed.list({ ids: [n!] }));
+        const m = await failedDetail(store, n!);
         if (!m) throw new Error(`no failed message #${n}`);
-        const { body, headers, ...rest } = m;
-        print(JSON.stringify({ ...summary(m), exchange: rest.exchange, routingKey: rest.routingKey, contentType: rest.contentType, messageId: rest.messageId, source: rest.source, headers }, null, 2));
+        const { body, audit, ...rest } = m;
+        print(JSON.stringify({ ...rest, messageId: rest.eventId }, null, 2));
         print('body:');
-        print(prettyBody(body));
-        const audit = await store.read((r) => r.failed.auditTrail(m.id));
+        print(body);
         if (audit.length) {
           print('audit:');
-          for (const a of audit) print(`  ${iso(a.at)}  ${a.action}  by ${a.actor}`);
+          for (const a of audit) print(`  ${a.at}  ${a.action}  by ${a.actor}`);
         }
       });
     });
@@ -101,13 +85,18 @@ export function registerFailed(program: Command): void {
       if (!ids.length && !o.group && !o.all) throw new Error('name ids, --group <group> or --all');
       const config = cliConfig();
       const eventsQueue = buildTopology({ prefix: config.queuePrefix, retryDelaysMs: config.retryDelaysMs, deliveryLimit: config.deliveryLimit }).eventsQueue;
+      const selection = ids.length ? { ids: parseIds(ids) } : o.group ? { group: o.group } : { all: true as const };
       await withStore(config, async (store) => {
-        const messages = await store.read((r) => r.failed.list(ids.length ? { ids: parseIds(ids) } : { status: ['failed'], group: o.group }));
-        if (ids.length && messages.length < ids.length) throw new Error(`unknown id among ${ids.join(', ')} (see: failed list)`);
-        const results = await withPublisher(config, (publisher) => requeue(store, publisher, eventsQueue, messages, actor(o.actor), Date.now()));
-        for (const r of results) print(`#${r.id} ${r.ok ? 'requeued' : 'not requeued'}: ${r.detail}`);
-        print(`${results.filter((r) => r.ok).length} of ${results.length} requeued`);
-        if (results.some((r) => !r.ok)) process.exitCode = 1;
+        // The same operation the console and API run, in the foreground.
+        const done = await withPublisher(config, async (publisher) => {
+          const operations = new RequeueOperations({ store, eventsQueue, publisher: () => publisher, log: createLogger('silent') });
+          const { operation } = await operations.start(selection, actor(o.actor));
+          return (await operations.finished(operation.id))!;
+        });
+        for (const p of done.notRequeued) print(`#${p.id} not requeued: ${p.detail}`);
+        if (done.error) print(`stopped: ${done.error}`);
+        print(`${done.requeued} of ${done.total} requeued`);
+        if (done.requeued < done.total) process.exitCode = 1;
       });
     });
 
@@ -116,42 +105,29 @@ export function registerFailed(program: Command): void {
     .description('keep failed messages but hide them from the list (undo: failed unarchive)')
     .argument('<ids...>')
     .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
-    .action((ids: string[], o: { actor?: string }) => move(ids, { from: 'failed', to: 'archived', action: 'archived', actor: actor(o.actor) }));
+    .action((ids: string[], o: { actor?: string }) => move(ids, { change: archive, action: 'archived', actor: actor(o.actor) }));
 
   failed
     .command('unarchive')
     .description('list archived failed messages again, as failed')
     .argument('<ids...>')
     .option('--actor <name>', 'who is doing this, for the audit trail (default: the OS user)')
-    .action((ids: string[], o: { actor?: string }) => move(ids, { from: 'archived', to: 'failed', action: 'unarchived', actor: actor(o.actor) }));
+    .action((ids: string[], o: { actor?: string }) => move(ids, { change: unarchive, action: 'unarchived', actor: actor(o.actor) }));
 }
 
 /**
- * Archive or unarchive: each id is moved only from the status it must have, and says what
- * happened to it; one in another status is left alone (and named), so doing it twice is harmless.
+ * Archive or unarchive, through the same service as the console and API: each id is moved only
+ * from the status it must have and says what happened to it; one in another status is left
+ * alone (and named), so doing it twice is harmless.
  */
-async function move(ids: string[], m: { from: FailedStatus; to: FailedStatus; action: string; actor: string }): Promise<void> {
+async function move(ids: string[], m: { change: typeof archive; action: string; actor: string }): Promise<void> {
   const numbers = parseIds(ids);
   await withStore(cliConfig(), async (store) => {
-    const found = await store.read((r) => r.failed.list({ ids: numbers }));
-    const missing = numbers.filter((n) => !found.some((f) => f.id === n));
-    if (missing.length) throw new Error(`no failed message ${missing.map((n) => `#${n}`).join(', ')}`);
-    const now = Date.now();
-    const moved = await store.transaction(async (tx) => {
-      const done: number[] = [];
-      for (const f of found) if (await tx.failed.move(f.id, m.from, m.to, m.action, m.actor, now)) done.push(f.id);
-      return done;
-    });
-    for (const f of found) print(moved.includes(f.id) ? `#${f.id} ${m.action}` : `#${f.id} not ${m.action}: its status is ${f.status}, not ${m.from}`);
-    print(`${moved.length} of ${found.length} ${m.action}`);
+    const { changed, unchanged } = await m.change(store, numbers, m.actor);
+    for (const id of numbers) {
+      const left = unchanged.find((u) => u.id === id);
+      print(left ? `#${id} not ${m.action}: its ${left.detail}` : `#${id} ${m.action}`);
+    }
+    print(`${changed.length} of ${numbers.length} ${m.action}`);
   });
-}
-
-function prettyBody(body: Buffer): string {
-  const text = body.toString('utf8');
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
 }

@@ -271,6 +271,15 @@ export interface ReminderSentData {
 }
 
 /**
+ * Published by the worker once, when a new customer's administrator redeemed the activation link (contract section 8). Never carries the activation token.
+ */
+export interface CustomerAdminActivatedData {
+  collaborationId: string;
+  customerId: string;
+  adminId: string;
+}
+
+/**
  * Published by the worker when it created a new customer's administrator. Never carries the activation token.
  */
 export interface CustomerAdminCreatedData {

@@ -10,7 +10,7 @@
 import type { StoreTx } from '../store/store.js';
 import type { Collaboration } from '../store/collaboration.js';
 import type { NewCustomerAdmin } from '../store/customer-admin.js';
-import { keyOf } from '../store/inbox-mark.js';
+import { keyOf, type HandledEvent } from '../store/inbox-mark.js';
 import type { OutboxEntry } from '../store/outbox-entry.js';
 import { Effects } from '../handlers/effects.js';
 import type { HandlerState } from '../handlers/context.js';
@@ -21,7 +21,7 @@ export class BatchState {
   private readonly changed = new Map<string, Collaboration>();
   private readonly admins: NewCustomerAdmin[] = [];
   private readonly outbox: OutboxEntry[] = [];
-  private readonly marks: { source: string; id: string; type: string }[] = [];
+  private readonly marks: HandledEvent[] = [];
 
   private constructor(
     private readonly collaborations: Map<string, Collaboration>,
@@ -46,8 +46,8 @@ export class BatchState {
     return new EventScope(this, new Effects(now, event, trace));
   }
 
-  /** Keeps what the event did and marks it handled. */
-  commit(event: IncomingEvent, scope: EventScope): void {
+  /** Keeps what the event did and marks it handled; `outcome` is what support's timeline shows (`handled`, `skipped: …`). */
+  commit(event: IncomingEvent, scope: EventScope, outcome = 'handled'): void {
     for (const c of scope.changedCollaborations.values()) {
       this.collaborations.set(c.id, c);
       this.changed.set(c.id, c);
@@ -55,7 +55,7 @@ export class BatchState {
     this.admins.push(...scope.admins);
     this.outbox.push(...scope.effects.entries);
     this.handled.add(keyOf(event));
-    this.marks.push({ source: event.source, id: event.id, type: event.type });
+    this.marks.push({ source: event.source, id: event.id, type: event.type, collaborationId: event.data.collaborationId, outcome });
   }
 
   lookup(id: string): Collaboration | undefined {

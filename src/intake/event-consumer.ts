@@ -325,7 +325,7 @@ export class EventConsumer {
       this.deps.log.warn({ err: error, eventId: event.id, traceId: trace.span.traceId }, 'handler threw');
       return { kind: 'retry', reason: `${error.name}: ${error.message}` };
     }
-    if (outcome.kind === 'done' || outcome.kind === 'skip') state.commit(event, scope);
+    if (outcome.kind === 'done' || outcome.kind === 'skip') state.commit(event, scope, outcome.kind === 'done' ? 'handled' : `skipped: ${outcome.reason}`);
     return outcome;
   }
 

@@ -24,6 +24,7 @@ export const INCOMING_EVENT_TYPES = ['collaboration.activated', 'collaboration.a
 export const OUTGOING_EVENT_TYPES = [
   'collaboration.invitation-sent',
   'customer-admin.created',
+  'customer-admin.activated',
   'collaboration.reminder-sent',
   'collaboration.invitation-expired',
 ] as const;

@@ -35,6 +35,12 @@ export interface CollaborationReads {
    * walks them a page at a time without holding anything (the reminder CLI's dry run).
    */
   listDue(now: number, after: { nextDueAt: number; id: string } | undefined, limit: number): Promise<Collaboration[]>;
+  find(id: string): Promise<Collaboration | undefined>;
+  /**
+   * Collaborations whose id, customer id or organisation number is `text`, or whose customer name
+   * contains it (case-insensitive); newest invitation first (support's search).
+   */
+  search(text: string, limit: number): Promise<Collaboration[]>;
 }
 
 export interface Collaborations extends CollaborationReads {

@@ -1,4 +1,5 @@
 /** Customer administrators and their single-use activation tokens, as the store keeps them. */
+import type { CollaborationState } from './collaboration.js';
 
 export interface CustomerAdmin {
   id: string;
@@ -18,9 +19,30 @@ export interface CustomerAdmin {
 
 export type NewCustomerAdmin = Omit<CustomerAdmin, 'activatedAt'>;
 
-export interface CustomerAdmins {
-  insert(admins: NewCustomerAdmin[], now: number): Promise<void>;
+/** An admin found by its token's hash, with what the redemption must check of its invitation. */
+export interface AdminByToken {
+  id: string;
+  collaborationId: string;
+  customerId: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  tokenExpiresAt: number;
+  activatedAt: number | null;
+  collaborationState: CollaborationState;
+  invitationExpiresAt: number;
+}
+
+export interface CustomerAdminReads {
   findByCollaboration(collaborationId: string): Promise<CustomerAdmin | undefined>;
+  /** The activation link's admin (contract section 8), by the SHA-256 of its token. */
+  findByTokenHash(tokenHash: string): Promise<AdminByToken | undefined>;
+}
+
+export interface CustomerAdmins extends CustomerAdminReads {
+  insert(admins: NewCustomerAdmin[], now: number): Promise<void>;
+  /** Marks the admin activated unless it already was: true for exactly one caller. */
+  markActivated(adminId: string, now: number): Promise<boolean>;
   /** Uses the token once: the admin's id only for an unused, unexpired token, and only the first time. */
   redeemToken(tokenHash: string, now: number): Promise<string | undefined>;
   /** An expired invitation takes its activation link with it. */

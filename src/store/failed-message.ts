@@ -57,6 +57,38 @@ export interface AuditEntry {
   at: number;
 }
 
+/** Filters of support's failed-message list. Times are milliseconds since the epoch; `to` is exclusive. */
+export interface FailedQuery {
+  status?: FailedStatus[];
+  type?: string;
+  /** Text the reason contains, case-insensitive. */
+  reason?: string;
+  collaborationId?: string;
+  /** The envelope id of the event (or the outbox id of a failed delivery). */
+  eventId?: string;
+  group?: string;
+  from?: number;
+  to?: number;
+}
+
+/** Where a page ends: the last row's failure time and id (the list's sort key). */
+export interface FailedCursor {
+  lastFailedAt: number;
+  id: number;
+}
+
+export interface FailureGroupSpan {
+  groupKey: string;
+  errorClass: string;
+  count: number;
+  firstFailedAt: number;
+  lastFailedAt: number;
+  /** One reason of the group (they differ only in ids and quoted values). */
+  example: string;
+  /** The types of message in the group, sorted. */
+  types: string[];
+}
+
 export interface FailedMessageReads {
   /** Newest first (last failure), then highest id. */
   list(filter?: FailedFilter): Promise<FailedMessage[]>;
@@ -65,6 +97,13 @@ export interface FailedMessageReads {
   /** In the order things happened (time, then order of writing). */
   auditTrail(id: number): Promise<AuditEntry[]>;
   countByStatus(): Promise<Record<FailedStatus, number>>;
+  /** One page of support's list, newest first, after `cursor` (exclusive). */
+  findPage(query: FailedQuery, cursor: FailedCursor | undefined, limit: number): Promise<FailedMessage[]>;
+  count(query: FailedQuery): Promise<number>;
+  /** The ids matching `query`, oldest failure first (the order a bulk requeue sends them back in). */
+  ids(query: FailedQuery): Promise<number[]>;
+  /** Failed messages (status failed) by reason group, largest first, with their time span and types. */
+  groupSpans(): Promise<FailureGroupSpan[]>;
 }
 
 export interface FailedMessages extends FailedMessageReads {

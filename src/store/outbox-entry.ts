@@ -30,9 +30,25 @@ export interface OutboxBacklog {
 /** Who holds a lease: `<host>:<pid>` of the worker process. */
 export type LeaseOwner = string;
 
+/** An outbox row as support's timeline shows it. */
+export interface SentItem {
+  id: string;
+  channel: OutboxChannel;
+  /** The email kind, or the command's or event's type. */
+  topic: string;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  doneAt: number | null;
+  payload: unknown;
+}
+
 export interface OutboxReads {
   /** Rows waiting for delivery and the creation time of the oldest (reads every pending row). */
   backlog(): Promise<OutboxBacklog>;
+  /** Emails, commands and events queued for this collaboration, in order (done rows are pruned after RETENTION_DAYS). */
+  sentFor(collaborationId: string): Promise<SentItem[]>;
 }
 
 export interface Outbox extends OutboxReads {

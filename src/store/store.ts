@@ -6,8 +6,9 @@
  * one runs; SQL lives only in the adapters.
  */
 import type { CollaborationReads, Collaborations } from './collaboration.js';
-import type { CustomerAdmins } from './customer-admin.js';
-import type { Inbox } from './inbox-mark.js';
+import type { CustomerAdminReads, CustomerAdmins } from './customer-admin.js';
+import type { Inbox, InboxReads } from './inbox-mark.js';
+import type { AuditLog, AuditLogReads } from './audit-action.js';
 import type { LeaseOwner, Outbox, OutboxReads } from './outbox-entry.js';
 import type { FailedMessageReads, FailedMessages } from './failed-message.js';
 import type { PruneOptions, Pruned } from './pruning.js';
@@ -21,13 +22,17 @@ export interface StoreTx {
   inbox: Inbox;
   outbox: Outbox;
   failed: FailedMessages;
+  auditLog: AuditLog;
 }
 
-/** Reads that take no write lock (lists, counts for metrics and the CLI). */
+/** Reads that take no write lock (lists, counts for metrics, the CLI and support's views). */
 export interface StoreReads {
   collaborations: CollaborationReads;
+  customerAdmins: CustomerAdminReads;
+  inbox: InboxReads;
   outbox: OutboxReads;
   failed: FailedMessageReads;
+  auditLog: AuditLogReads;
 }
 
 export interface TakenBackLeases {

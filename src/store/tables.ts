@@ -20,7 +20,7 @@ export interface TableShape {
   generated?: string;
 }
 
-export type TableName = 'collaborations' | 'customer_admins' | 'inbox' | 'outbox' | 'failed_messages' | 'failed_message_audit';
+export type TableName = 'collaborations' | 'customer_admins' | 'inbox' | 'outbox' | 'failed_messages' | 'failed_message_audit' | 'audit_log';
 
 export const TABLES: TableShape[] = [
   {
@@ -40,7 +40,11 @@ export const TABLES: TableShape[] = [
       token_nonce: 'text', token_hash: 'text', token_expires_at: 'integer', activated_at: 'integer', created_at: 'integer',
     },
   },
-  { name: 'inbox', key: ['source', 'id'], columns: { source: 'text', id: 'text', type: 'text', handled_at: 'integer' } },
+  {
+    name: 'inbox',
+    key: ['source', 'id'],
+    columns: { source: 'text', id: 'text', type: 'text', handled_at: 'integer', collaboration_id: 'text', outcome: 'text' },
+  },
   {
     name: 'outbox',
     key: ['seq'],
@@ -66,6 +70,12 @@ export const TABLES: TableShape[] = [
     key: ['id'],
     generated: 'id',
     columns: { id: 'integer', failed_message_id: 'integer', action: 'text', actor: 'text', at: 'integer' },
+  },
+  {
+    name: 'audit_log',
+    key: ['id'],
+    generated: 'id',
+    columns: { id: 'integer', at: 'integer', actor: 'text', action: 'text', target: 'text', detail: 'text' },
   },
 ];
 

@@ -64,6 +64,8 @@ describe('a bad setting stops the start with a message naming it', () => {
       [{ MAIL_FROM: 'collab worker' }, /^collab-worker: MAIL_FROM="collab worker" is not valid: expected one email address/],
       [{ AMQP_URL: 'http://guest:s3cret@127.0.0.1:5672' }, /^collab-worker: AMQP_URL="http:\/\/guest:\*\*\*@127.0.0.1:5672" is not valid: expected a URL such as amqp:/],
       [{ AMQP_URL: 'not a url' }, /^collab-worker: AMQP_URL="not a url" is not valid/],
+      [{ SUPPORT_USERS_FILE: '/no/such/users' }, /^collab-worker: SUPPORT_USERS_FILE="\/no\/such\/users" is not valid: expected a readable file \(ENOENT\)$/],
+      [{ SUPPORT_TOKENS_FILE: '/dev/null', SUPPORT_SESSION_IDLE: '30' }, /^collab-worker: SUPPORT_SESSION_IDLE="30" is not valid: .*bare number has no unit/],
     ];
     for (const [extra, line] of cases) {
       const result = await refusedStart(extra);
@@ -111,6 +113,11 @@ describe('a bad setting stops the start with a message naming it', () => {
     try {
       const port = (taken.address() as net.AddressInfo).port;
       expectRefused(await refusedStart({ HTTP_PORT: String(port) }), new RegExp(`^collab-worker: HTTP_PORT="${port}" cannot be used: another process listens on it \\(EADDRINUSE\\)$`));
+      // the support console's port, when it is configured
+      expectRefused(
+        await refusedStart({ SUPPORT_TOKENS_FILE: '/dev/null', SUPPORT_PORT: String(port) }),
+        new RegExp(`^collab-worker: the support console cannot listen on SUPPORT_HOST=127.0.0.1 SUPPORT_PORT=${port}: the port is in use$`),
+      );
     } finally {
       taken.close();
     }

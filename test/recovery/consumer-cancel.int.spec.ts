@@ -48,7 +48,8 @@ describe('a consumer cancelled by the broker', () => {
 
     setPermissions(h.vhost.name, '.*');
     await waitFor(async () => (await readyz(worker!.httpPort)).status === 200, 'the worker to consume again by itself');
-    expect(worker.logs.some((l) => l.includes('consuming collab-worker.events again'))).toBe(true);
+    // Log lines leave asynchronously: the line may follow the 200 by a moment.
+    await waitFor(() => worker!.logs.some((l) => l.includes('consuming collab-worker.events again')), 'the worker to log that it consumes again');
 
     await h.publish(fixture('activated-scanner-has-account.json'));
     const [mail] = await h.smtp.waitForCount(1);

@@ -314,6 +314,80 @@ export function storeSuite(kind: StoreKind): void {
     });
   });
 
+  describe("support's views", () => {
+    it("a collaboration's timeline: found by id, customer id, org number or name; its events and what was sent", async () => {
+      await store.transaction(async (tx) => {
+        await tx.collaborations.save([collaboration('col-1', { invitedAt: NOW - 1 }), collaboration('col-2')], NOW);
+        await tx.inbox.markHandled([
+          { source: 'urn:a', id: 'e-1', type: 'collaboration.activated', collaborationId: 'col-1', outcome: 'handled' },
+          { source: 'urn:a', id: 'e-2', type: 'collaboration.approved', collaborationId: 'col-2', outcome: 'skipped: not pending' },
+        ], NOW);
+        await tx.outbox.add([{ id: 'o-1', channel: 'email', topic: 'invitation', collaborationId: 'col-1', payload: { to: 'x' } }], NOW);
+      });
+      const search = (text: string) => store.read(async (r) => (await r.collaborations.search(text, 10)).map((c) => c.id));
+      expect(await search('col-1')).toEqual(['col-1']);
+      expect(await search(activation.customer.orgNumber)).toEqual(['col-2', 'col-1']); // newest invitation first
+      // any case (SQLite's lower() folds ASCII letters only: an ASCII part of the name)
+      expect(await search(activation.customer.name.slice(4, 9).toUpperCase())).toEqual(['col-2', 'col-1']);
+      expect(await search('nobody')).toEqual([]);
+      expect((await store.read((r) => r.collaborations.find('col-2')))?.id).toBe('col-2');
+      expect(await store.read((r) => r.collaborations.find('col-9'))).toBeUndefined();
+      expect(await store.read((r) => r.inbox.receivedEvents('col-2'))).toEqual([
+        { source: 'urn:a', id: 'e-2', type: 'collaboration.approved', handledAt: NOW, outcome: 'skipped: not pending' },
+      ]);
+      expect(await store.read((r) => r.outbox.sentFor('col-1'))).toEqual([
+        { id: 'o-1', channel: 'email', topic: 'invitation', status: 'pending', attempts: 0, lastError: null, createdAt: NOW, doneAt: null, payload: { to: 'x' } },
+      ]);
+    });
+
+    it('an activation link is found by its hash with its invitation, and marked activated once; the audit log pages backwards', async () => {
+      await store.transaction(async (tx) => {
+        await tx.collaborations.save([collaboration('col-1')], NOW);
+        await tx.customerAdmins.insert([{
+          id: 'adm-1', collaborationId: 'col-1', customerId: 'cust-1', email: 'k@example.com', firstName: 'K', lastName: 'B', phone: null,
+          tokenNonce: 'n', tokenHash: 'hash-1', tokenExpiresAt: NOW + DAY,
+        }], NOW);
+        for (let i = 1; i <= 3; i++) await tx.auditLog.add({ actor: 'user:anna', action: `act-${i}`, target: i === 1 ? null : `failed:${i}` }, NOW + i);
+      });
+      expect(await store.read((r) => r.customerAdmins.findByTokenHash('hash-1'))).toEqual({
+        id: 'adm-1', collaborationId: 'col-1', customerId: 'cust-1', email: 'k@example.com', firstName: 'K', lastName: 'B',
+        tokenExpiresAt: NOW + DAY, activatedAt: null, collaborationState: 'pending', invitationExpiresAt: NOW + 14 * DAY,
+      });
+      expect(await store.read((r) => r.customerAdmins.findByTokenHash('nope'))).toBeUndefined();
+      expect(await store.transaction((tx) => tx.customerAdmins.markActivated('adm-1', NOW + 5))).toBe(true);
+      expect(await store.transaction((tx) => tx.customerAdmins.markActivated('adm-1', NOW + 6))).toBe(false);
+      const page = await store.read((r) => r.auditLog.list(undefined, 2));
+      expect(page.map((e) => [e.action, e.actor, e.target ?? null, e.detail ?? null, e.at])).toEqual([['act-3', 'user:anna', 'failed:3', null, NOW + 3], ['act-2', 'user:anna', 'failed:2', null, NOW + 2]]);
+      expect((await store.read((r) => r.auditLog.list(page[1]!.id, 2))).map((e) => e.action)).toEqual(['act-1']);
+    });
+
+    it('failed messages: filtered pages newest first with a cursor, counts, ids oldest first, group spans with their types', async () => {
+      await store.transaction(async (tx) => {
+        await tx.failed.record(failure('k-1', { type: 'collaboration.approved', groupKey: 'g-a', collaborationId: 'col-9' }), NOW);
+        await tx.failed.record(failure('k-2', { type: 'collaboration.activated', groupKey: 'g-a', messageId: 'ev-2' }), NOW + 1);
+        await tx.failed.record(failure('k-3', { groupKey: 'g-b', reason: 'Mail Server said no' }), NOW + 2);
+        await tx.failed.record(failure('k-4', { groupKey: 'g-b' }), NOW + 2);
+      });
+      const keys = (rows: { failureKey: string }[]) => rows.map((m) => m.failureKey);
+      const first = await store.read((r) => r.failed.findPage({}, undefined, 2));
+      expect(keys(first)).toEqual(['k-4', 'k-3']);
+      const last = first.at(-1)!;
+      expect(keys(await store.read((r) => r.failed.findPage({}, { lastFailedAt: last.lastFailedAt, id: last.id }, 5)))).toEqual(['k-2', 'k-1']);
+      expect(keys(await store.read((r) => r.failed.findPage({ group: 'g-a', from: NOW + 1 }, undefined, 5)))).toEqual(['k-2']);
+      expect(keys(await store.read((r) => r.failed.findPage({ reason: 'mail server', to: NOW + 3 }, undefined, 5)))).toEqual(['k-3']);
+      expect(keys(await store.read((r) => r.failed.findPage({ collaborationId: 'col-9' }, undefined, 5)))).toEqual(['k-1']);
+      expect(keys(await store.read((r) => r.failed.findPage({ eventId: 'ev-2', status: ['failed'] }, undefined, 5)))).toEqual(['k-2']);
+      expect(await store.read((r) => r.failed.count({ group: 'g-b' }))).toBe(2);
+      const all = await store.read((r) => r.failed.list());
+      const idOf = (key: string) => all.find((m) => m.failureKey === key)!.id;
+      expect(await store.read((r) => r.failed.ids({}))).toEqual(['k-1', 'k-2', 'k-3', 'k-4'].map(idOf));
+      expect(await store.read((r) => r.failed.groupSpans())).toEqual([
+        { groupKey: 'g-b', errorClass: 'InvalidMessage', count: 2, firstFailedAt: NOW + 2, lastFailedAt: NOW + 2, example: 'data.taskId is required', types: ['collaboration.activated'] },
+        { groupKey: 'g-a', errorClass: 'InvalidMessage', count: 2, firstFailedAt: NOW, lastFailedAt: NOW + 1, example: 'data.taskId is required', types: ['collaboration.activated', 'collaboration.approved'] },
+      ]);
+    });
+  });
+
   describe('the reminder dry run', () => {
     it('walks the due invitations a page at a time in (next_due_at, id) order, holding nothing', async () => {
       await store.transaction((tx) =>

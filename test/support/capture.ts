@@ -11,7 +11,7 @@ export interface Captured {
   body: { specversion: string; id: string; source: string; type: string; time: string; traceparent?: string; tracestate?: string; data: Record<string, unknown> };
 }
 
-const WORKER_EVENTS = ['collaboration.invitation-sent', 'customer-admin.created', 'collaboration.reminder-sent', 'collaboration.invitation-expired'];
+const WORKER_EVENTS = ['collaboration.invitation-sent', 'customer-admin.created', 'customer-admin.activated', 'collaboration.reminder-sent', 'collaboration.invitation-expired'];
 
 export class MessageCapture {
   readonly commands: Captured[] = [];

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { Worker } from '../../src/worker.js';
 import { createStoreWorld, type StoreKind, type StoreWorld } from './stores.js';
+import type { SupportConfig } from '../../src/http/support/config.js';
 import { createVhost, type TestVhost } from './rabbit.js';
 import { TestSmtpServer } from './smtp.js';
 import { MessageCapture } from './capture.js';
@@ -34,8 +35,11 @@ export interface Harness {
   config: Config;
   dir: string;
   worker: Worker | undefined;
-  /** `log`: where the worker's lines go (default: stdout at TEST_LOG_LEVEL, silent). */
-  startWorker(overrides?: Partial<Config>, clock?: () => Date, log?: Logger): Promise<Worker>;
+  /**
+   * `log`: where the worker's lines go (default: stdout at TEST_LOG_LEVEL, silent); `support`: also
+   * the support console and API (see test/support/support-server.ts).
+   */
+  startWorker(overrides?: Partial<Config>, clock?: () => Date, log?: Logger, support?: SupportConfig): Promise<Worker>;
   stopWorker(): Promise<void>;
   publish(body: Buffer | object, routingKey?: string, contentType?: string, headers?: Record<string, unknown>): Promise<void>;
   /** Straight to a queue (the default exchange), with headers: what a requeue or the broker would send. */
@@ -78,8 +82,8 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
 
   const harness: Harness = {
     vhost, smtp, capture, store, config, dir, worker: undefined,
-    async startWorker(more = {}, clock, log) {
-      harness.worker = await Worker.start({ config: { ...config, ...more }, log: log ?? createLogger(config.logLevel), clock });
+    async startWorker(more = {}, clock, log, support) {
+      harness.worker = await Worker.start({ config: { ...config, ...more }, log: log ?? createLogger(config.logLevel), clock, support });
       return harness.worker;
     },
     async stopWorker() {

@@ -8,7 +8,7 @@ import { StoreConflict } from '../store-conflict.js';
 import type { ActivatedData } from '../../messages/incoming.js';
 import type { Collaboration, CollaborationState, InvitationFilter } from '../collaboration.js';
 
-interface CollaborationRow {
+export interface CollaborationRow {
   id: string;
   state: CollaborationState;
   invitation_kind: 'invitation' | 'admin-welcome';
@@ -21,7 +21,7 @@ interface CollaborationRow {
   ended_at: number | null;
 }
 
-function fromRow(row: CollaborationRow): Collaboration {
+export function collaborationFromRow(row: CollaborationRow): Collaboration {
   return {
     id: row.id,
     state: row.state,
@@ -43,7 +43,7 @@ function fromRow(row: CollaborationRow): Collaboration {
 export async function loadCollaborations(sql: PgSql, ids: string[]): Promise<Map<string, Collaboration>> {
   if (ids.length === 0) return new Map();
   const { rows } = await sql.query<CollaborationRow>(`SELECT * FROM collaborations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [ids]);
-  return new Map(rows.map((r) => [r.id, fromRow(r)]));
+  return new Map(rows.map((r) => [r.id, collaborationFromRow(r)]));
 }
 
 /**
@@ -90,7 +90,7 @@ export async function findDue(sql: PgSql, now: number, limit: number): Promise<C
     `SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= $1 ORDER BY next_due_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],
   );
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }
 
 export async function listDue(sql: PgSql, now: number, after: { nextDueAt: number; id: string } | undefined, limit: number): Promise<Collaboration[]> {
@@ -101,7 +101,7 @@ export async function listDue(sql: PgSql, now: number, after: { nextDueAt: numbe
         [now, after.nextDueAt, after.id, limit],
       )
     : await sql.query<CollaborationRow>(`SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= $1 ORDER BY next_due_at, id LIMIT $2`, [now, limit]);
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }
 
 export async function claimReminder(sql: PgSql, id: string, previous: number, number: number, nextDueAt: number, now: number): Promise<boolean> {
@@ -117,5 +117,5 @@ export async function listInvitations(sql: PgSql, filter: InvitationFilter): Pro
     `SELECT * FROM collaborations ${filter.pendingOnly ? "WHERE state = 'pending'" : ''} ORDER BY invited_at DESC, id DESC LIMIT $1`,
     [filter.limit],
   );
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }

@@ -1,7 +1,7 @@
 /** The inbox remembers every handled event by its CloudEvents identity (source + id). */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-import { keyOf, type EventKey } from '../inbox-mark.js';
+import { keyOf, type EventKey, type HandledEvent } from '../inbox-mark.js';
 
 /** Which of these events were handled before: one query for a whole batch. */
 export async function findHandled(sql: Sql, events: EventKey[]): Promise<Set<string>> {
@@ -13,6 +13,11 @@ export async function findHandled(sql: Sql, events: EventKey[]): Promise<Set<str
   return new Set(rows.map(keyOf));
 }
 
-export async function markHandled(sql: Sql, events: (EventKey & { type: string })[], now: number): Promise<void> {
-  await insertRows(sql, 'INSERT INTO inbox (source, id, type, handled_at)', 4, events.map((e) => [e.source, e.id, e.type, now]));
+export async function markHandled(sql: Sql, events: HandledEvent[], now: number): Promise<void> {
+  await insertRows(
+    sql,
+    'INSERT INTO inbox (source, id, type, handled_at, collaboration_id, outcome)',
+    6,
+    events.map((e) => [e.source, e.id, e.type, now, e.collaborationId ?? null, e.outcome ?? null]),
+  );
 }

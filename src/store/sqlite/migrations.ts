@@ -106,6 +106,25 @@ const MIGRATIONS: string[] = [
   // Who holds a lease (`<host>:<pid>`): a worker restarting on the same host takes back the leases
   // of processes there that are gone, instead of waiting for them to run out.
   `ALTER TABLE outbox ADD COLUMN lease_owner TEXT`,
+  // Support's view of a collaboration: which events it received and what became of them. The
+  // index costs each handled event one more B-tree insert; without it the timeline scans the inbox.
+  `
+  ALTER TABLE inbox ADD COLUMN collaboration_id TEXT;
+  ALTER TABLE inbox ADD COLUMN outcome TEXT;
+  CREATE INDEX inbox_collaboration ON inbox (collaboration_id) WHERE collaboration_id IS NOT NULL;
+  `,
+  // Who did what through the support console, the API and the CLI (failed_message_audit keeps
+  // each failed message's own trail; this one also holds logins, redemptions, bulk operations).
+  `
+  CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT,
+    detail  TEXT
+  );
+  `,
 ];
 
 /** The layout this program writes and reads: the number of migrations. */

@@ -20,6 +20,10 @@ import { findHandled, markHandled } from './inbox.js';
 import { addToOutbox, backlog, leaseDue, markDelivered, markUndeliverable, reschedule, revive } from './outbox.js';
 import { auditTrail, countFailedByStatus, groupFailed, listFailed, markRequeued, moveFailed, recordFailure, recordRequeueOutcome, setFailedStatus } from './failed-messages.js';
 import { pruneOld } from './retention.js';
+import { findAdminByTokenHash, markActivated } from './activation.js';
+import { addAuditLog, listAuditLog } from './audit-log.js';
+import { countFailed, failedIds, findFailedPage, groupSpans } from './failed-search.js';
+import { findCollaboration, receivedEvents, searchCollaborations, sentFor } from './timeline.js';
 import { takeBackLeases } from './leases.js';
 import { countRows, exportRows, importInto } from './copy.js';
 
@@ -134,14 +138,26 @@ function readsOf(sql: Sql): StoreReads {
     collaborations: {
       list: (filter) => listInvitations(sql, filter),
       listDue: (now, after, limit) => listDue(sql, now, after, limit),
+      find: (id) => findCollaboration(sql, id),
+      search: (text, limit) => searchCollaborations(sql, text, limit),
     },
-    outbox: { backlog: () => backlog(sql) },
+    customerAdmins: {
+      findByCollaboration: (id) => findAdminByCollaboration(sql, id),
+      findByTokenHash: (hash) => findAdminByTokenHash(sql, hash),
+    },
+    inbox: { receivedEvents: (id) => receivedEvents(sql, id) },
+    outbox: { backlog: () => backlog(sql), sentFor: (id) => sentFor(sql, id) },
     failed: {
       list: (filter) => listFailed(sql, filter),
       groups: () => groupFailed(sql),
       auditTrail: (id) => auditTrail(sql, id),
       countByStatus: () => countFailedByStatus(sql),
+      findPage: (query, cursor, limit) => findFailedPage(sql, query, cursor, limit),
+      count: (query) => countFailed(sql, query),
+      ids: (query) => failedIds(sql, query),
+      groupSpans: () => groupSpans(sql),
     },
+    auditLog: { list: (beforeId, limit) => listAuditLog(sql, beforeId, limit) },
   };
 }
 
@@ -157,12 +173,14 @@ function txOf(sql: Sql): StoreTx {
       claimReminder: (id, previous, number, nextDueAt, now) => claimReminder(sql, id, previous, number, nextDueAt, now),
     },
     customerAdmins: {
+      ...reads.customerAdmins,
       insert: (admins, now) => insertCustomerAdmins(sql, admins, now),
-      findByCollaboration: (id) => findAdminByCollaboration(sql, id),
+      markActivated: (adminId, now) => markActivated(sql, adminId, now),
       redeemToken: (hash, now) => redeemToken(sql, hash, now),
       expireToken: (id, now) => expireToken(sql, id, now),
     },
     inbox: {
+      ...reads.inbox,
       findHandled: (events) => findHandled(sql, events),
       markHandled: (events, now) => markHandled(sql, events, now),
     },
@@ -182,6 +200,10 @@ function txOf(sql: Sql): StoreTx {
       markRequeued: (id, attempts, actor, at) => markRequeued(sql, id, attempts, actor, at),
       move: (id, from, to, action, actor, now) => moveFailed(sql, id, from, to, action, actor, now),
       recordRequeueOutcome: (id, action, now) => recordRequeueOutcome(sql, id, action, now),
+    },
+    auditLog: {
+      ...reads.auditLog,
+      add: (action, now) => addAuditLog(sql, action, now),
     },
   };
 }
