@@ -73,7 +73,7 @@ export function loadConfig(env: Env = process.env): Config {
     batchSize: integer(env, 'BATCH_SIZE', 500, 1),
     deliveryLimit: integer(env, 'DELIVERY_LIMIT', 5, 1),
     maxMessageBytes: size(env, 'MAX_MESSAGE_SIZE', '4MiB'),
-    maxBytesInFlight: size(env, 'MAX_BYTES_IN_FLIGHT', '8MiB'),
+    maxBytesInFlight: size(env, 'MAX_BYTES_IN_FLIGHT', '4MiB'),
     invitationExpiryDays,
     reminderDays: reminderDays(env, invitationExpiryDays),
     reminderSchedule: schedule(env, 'REMINDER_SCHEDULE', '*/15 * * * *'),

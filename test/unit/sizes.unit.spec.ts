@@ -3,10 +3,10 @@ import { loadConfig, parseSize } from '../../src/config.js';
 import { formatBytes } from '../../src/intake/size-limit.js';
 
 describe('sizes', () => {
-  it('MAX_MESSAGE_SIZE and MAX_BYTES_IN_FLIGHT default to 4 MiB and 8 MiB', () => {
+  it('MAX_MESSAGE_SIZE and MAX_BYTES_IN_FLIGHT both default to 4 MiB', () => {
     const c = loadConfig({});
     expect(c.maxMessageBytes).toBe(4 * 1024 * 1024);
-    expect(c.maxBytesInFlight).toBe(8 * 1024 * 1024);
+    expect(c.maxBytesInFlight).toBe(4 * 1024 * 1024);
   });
 
   it('reads sizes with their unit, binary and decimal', () => {
