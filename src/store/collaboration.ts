@@ -72,3 +72,34 @@ export interface Collaborations extends CollaborationReads {
    */
   claimReminder(id: string, previous: number, number: number, nextDueAt: number, now: number): Promise<boolean>;
 }
+
+/** A collaborations row as both adapters read it (snake_case columns, activation as JSON text). */
+export interface CollaborationRow {
+  id: string;
+  state: CollaborationState;
+  invitation_kind: 'invitation' | 'admin-welcome';
+  activation: string;
+  invited_at: number;
+  expires_at: number;
+  reminders_sent: number;
+  next_due_at: number | null;
+  approved_at: number | null;
+  ended_at: number | null;
+}
+
+/** The row as the rest of the code sees it. */
+export function collaborationFromRow(row: CollaborationRow): Collaboration {
+  return {
+    id: row.id,
+    state: row.state,
+    invitationKind: row.invitation_kind,
+    activation: JSON.parse(row.activation) as ActivatedData,
+    invitedAt: row.invited_at,
+    expiresAt: row.expires_at,
+    remindersSent: row.reminders_sent,
+    nextDueAt: row.next_due_at,
+    approvedAt: row.approved_at,
+    endedAt: row.ended_at,
+  };
+}
+

@@ -131,3 +131,28 @@ export interface FailedMessages extends FailedMessageReads {
   /** What became of a requeued message (`handled`, `skipped`, `handled before`), in its audit trail. */
   recordRequeueOutcome(id: number, action: string, now: number): Promise<void>;
 }
+
+/** A failed_messages row (snake_case columns, headers as JSON text) as the rest of the code sees it. */
+export function failedMessageFromRow(r: Record<string, unknown>): FailedMessage {
+  return {
+    id: r.id as number,
+    failureKey: r.failure_key as string,
+    origin: r.origin as 'queue' | 'outbox',
+    messageId: r.message_id as string | null,
+    source: r.source as string | null,
+    type: r.type as string | null,
+    collaborationId: r.collaboration_id as string | null,
+    exchange: r.exchange as string,
+    routingKey: r.routing_key as string,
+    contentType: r.content_type as string | null,
+    headers: JSON.parse(r.headers as string) as Record<string, unknown>,
+    body: r.body as Buffer,
+    errorClass: r.error_class as string,
+    reason: r.reason as string,
+    groupKey: r.group_key as string,
+    attempts: r.attempts as number,
+    firstFailedAt: r.first_failed_at as number,
+    lastFailedAt: r.last_failed_at as number,
+    status: r.status as FailedStatus,
+  };
+}

@@ -5,36 +5,7 @@
  */
 import type { PgSql } from './connection.js';
 import { StoreConflict } from '../store-conflict.js';
-import type { ActivatedData } from '../../messages/incoming.js';
-import type { Collaboration, CollaborationState, InvitationFilter } from '../collaboration.js';
-
-export interface CollaborationRow {
-  id: string;
-  state: CollaborationState;
-  invitation_kind: 'invitation' | 'admin-welcome';
-  activation: string;
-  invited_at: number;
-  expires_at: number;
-  reminders_sent: number;
-  next_due_at: number | null;
-  approved_at: number | null;
-  ended_at: number | null;
-}
-
-export function collaborationFromRow(row: CollaborationRow): Collaboration {
-  return {
-    id: row.id,
-    state: row.state,
-    invitationKind: row.invitation_kind,
-    activation: JSON.parse(row.activation) as ActivatedData,
-    invitedAt: row.invited_at,
-    expiresAt: row.expires_at,
-    remindersSent: row.reminders_sent,
-    nextDueAt: row.next_due_at,
-    approvedAt: row.approved_at,
-    endedAt: row.ended_at,
-  };
-}
+import { collaborationFromRow, type Collaboration, type CollaborationRow, type CollaborationState, type InvitationFilter } from '../collaboration.js';
 
 /**
  * Reads and locks, in id order (two batches locking in the same order cannot deadlock). A

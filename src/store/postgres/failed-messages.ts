@@ -1,6 +1,6 @@
 /** SQL of the failed messages that support browses and re-queues, and their audit trail, on PostgreSQL. */
 import type { PgSql } from './connection.js';
-import type { AuditEntry, FailedFilter, FailedMessage, FailedStatus, FailureGroup, FailureRecord } from '../failed-message.js';
+import { failedMessageFromRow, type AuditEntry, type FailedFilter, type FailedMessage, type FailedStatus, type FailureGroup, type FailureRecord } from '../failed-message.js';
 
 export async function recordFailure(sql: PgSql, f: FailureRecord, now: number): Promise<void> {
   const before = await sql.query<{ id: number; status: FailedStatus }>('SELECT id, status FROM failed_messages WHERE failure_key = $1', [f.failureKey]);
@@ -56,7 +56,7 @@ export async function listFailed(sql: PgSql, filter: FailedFilter = {}): Promise
     `SELECT * FROM failed_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_failed_at DESC, id DESC`,
     params,
   );
-  return rows.map(fromRow);
+  return rows.map(failedMessageFromRow);
 }
 
 /** The example reason is the greatest byte-wise, as SQLite picks it. */
@@ -91,28 +91,4 @@ export async function countFailedByStatus(sql: PgSql): Promise<Record<FailedStat
   const counts: Record<FailedStatus, number> = { failed: 0, requeued: 0, archived: 0 };
   for (const row of rows) counts[row.status] = row.n;
   return counts;
-}
-
-function fromRow(r: Record<string, unknown>): FailedMessage {
-  return {
-    id: r.id as number,
-    failureKey: r.failure_key as string,
-    origin: r.origin as 'queue' | 'outbox',
-    messageId: r.message_id as string | null,
-    source: r.source as string | null,
-    type: r.type as string | null,
-    collaborationId: r.collaboration_id as string | null,
-    exchange: r.exchange as string,
-    routingKey: r.routing_key as string,
-    contentType: r.content_type as string | null,
-    headers: JSON.parse(r.headers as string) as Record<string, unknown>,
-    body: r.body as Buffer,
-    errorClass: r.error_class as string,
-    reason: r.reason as string,
-    groupKey: r.group_key as string,
-    attempts: r.attempts as number,
-    firstFailedAt: r.first_failed_at as number,
-    lastFailedAt: r.last_failed_at as number,
-    status: r.status as FailedStatus,
-  };
 }

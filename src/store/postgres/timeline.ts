@@ -3,7 +3,7 @@
  * what was sent for it (outbox), and the collaborations matching a search.
  */
 import type { PgSql } from './connection.js';
-import { collaborationFromRow, type CollaborationRow } from './collaborations.js';
+import { collaborationFromRow, type CollaborationRow } from '../collaboration.js';
 import type { Collaboration } from '../collaboration.js';
 import type { ReceivedEvent } from '../inbox-mark.js';
 import type { SentItem } from '../outbox-entry.js';

@@ -1,42 +1,13 @@
 /** SQL of the collaborations table. State changes are conditional: they say which state they expect. */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-import type { ActivatedData } from '../../messages/incoming.js';
-import type { Collaboration, CollaborationState, InvitationFilter } from '../collaboration.js';
-
-interface CollaborationRow {
-  id: string;
-  state: CollaborationState;
-  invitation_kind: 'invitation' | 'admin-welcome';
-  activation: string;
-  invited_at: number;
-  expires_at: number;
-  reminders_sent: number;
-  next_due_at: number | null;
-  approved_at: number | null;
-  ended_at: number | null;
-}
-
-export function fromRow(row: CollaborationRow): Collaboration {
-  return {
-    id: row.id,
-    state: row.state,
-    invitationKind: row.invitation_kind,
-    activation: JSON.parse(row.activation) as ActivatedData,
-    invitedAt: row.invited_at,
-    expiresAt: row.expires_at,
-    remindersSent: row.reminders_sent,
-    nextDueAt: row.next_due_at,
-    approvedAt: row.approved_at,
-    endedAt: row.ended_at,
-  };
-}
+import { collaborationFromRow, type Collaboration, type CollaborationRow, type CollaborationState, type InvitationFilter } from '../collaboration.js';
 
 /** The collaborations with these ids that exist: one query for a whole batch. */
 export async function findCollaborations(sql: Sql, ids: string[]): Promise<Map<string, Collaboration>> {
   if (ids.length === 0) return new Map();
   const rows = await sql.all<CollaborationRow>(`SELECT * FROM collaborations WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
-  return new Map(rows.map((r) => [r.id, fromRow(r)]));
+  return new Map(rows.map((r) => [r.id, collaborationFromRow(r)]));
 }
 
 /**
@@ -86,7 +57,7 @@ export async function findDue(sql: Sql, now: number, limit: number): Promise<Col
     `SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`,
     [now, limit],
   );
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }
 
 /**
@@ -101,7 +72,7 @@ export async function listDue(sql: Sql, now: number, after: { nextDueAt: number;
         [now, after.nextDueAt, after.id, limit],
       )
     : await sql.all<CollaborationRow>(`SELECT * FROM collaborations WHERE state = 'pending' AND next_due_at <= ? ORDER BY next_due_at, id LIMIT ?`, [now, limit]);
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }
 
 /**
@@ -122,5 +93,5 @@ export async function listInvitations(sql: Sql, filter: InvitationFilter): Promi
     `SELECT * FROM collaborations ${filter.pendingOnly ? "WHERE state = 'pending'" : ''} ORDER BY invited_at DESC, id DESC LIMIT ?`,
     [filter.limit],
   );
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }

@@ -3,7 +3,7 @@
  * after a requeue updates its own row (same failure key), so the list stays one row per message.
  */
 import type { Sql } from './database.js';
-import type { AuditEntry, FailedFilter, FailedMessage, FailedStatus, FailureGroup, FailureRecord } from '../failed-message.js';
+import { failedMessageFromRow, type AuditEntry, type FailedFilter, type FailedMessage, type FailedStatus, type FailureGroup, type FailureRecord } from '../failed-message.js';
 
 /**
  * Keeps a failed message, or updates the record of the same message (same failure key) when it
@@ -81,7 +81,7 @@ export async function listFailed(sql: Sql, filter: FailedFilter = {}): Promise<F
     `SELECT * FROM failed_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_failed_at DESC, id DESC`,
     params,
   );
-  return rows.map(fromRow);
+  return rows.map(failedMessageFromRow);
 }
 
 export async function groupFailed(sql: Sql): Promise<FailureGroup[]> {
@@ -118,28 +118,4 @@ export async function countFailedByStatus(sql: Sql): Promise<Record<FailedStatus
   const counts: Record<FailedStatus, number> = { failed: 0, requeued: 0, archived: 0 };
   for (const row of rows) counts[row.status] = row.n;
   return counts;
-}
-
-function fromRow(r: Record<string, unknown>): FailedMessage {
-  return {
-    id: r.id as number,
-    failureKey: r.failure_key as string,
-    origin: r.origin as 'queue' | 'outbox',
-    messageId: r.message_id as string | null,
-    source: r.source as string | null,
-    type: r.type as string | null,
-    collaborationId: r.collaboration_id as string | null,
-    exchange: r.exchange as string,
-    routingKey: r.routing_key as string,
-    contentType: r.content_type as string | null,
-    headers: JSON.parse(r.headers as string) as Record<string, unknown>,
-    body: r.body as Buffer,
-    errorClass: r.error_class as string,
-    reason: r.reason as string,
-    groupKey: r.group_key as string,
-    attempts: r.attempts as number,
-    firstFailedAt: r.first_failed_at as number,
-    lastFailedAt: r.last_failed_at as number,
-    status: r.status as FailedStatus,
-  };
 }

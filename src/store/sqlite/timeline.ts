@@ -3,7 +3,7 @@
  * sent for it (outbox), and the collaborations matching a search.
  */
 import type { Sql } from './database.js';
-import { fromRow } from './collaborations.js';
+import { collaborationFromRow, type CollaborationRow } from '../collaboration.js';
 import type { Collaboration } from '../collaboration.js';
 import type { ReceivedEvent } from '../inbox-mark.js';
 import type { SentItem } from '../outbox-entry.js';
@@ -13,19 +13,19 @@ import type { SentItem } from '../outbox-entry.js';
  * contains it (case-insensitive); newest invitation first.
  */
 export async function searchCollaborations(sql: Sql, text: string, limit: number): Promise<Collaboration[]> {
-  const rows = await sql.all<Parameters<typeof fromRow>[0]>(
+  const rows = await sql.all<CollaborationRow>(
     `SELECT * FROM collaborations
      WHERE id = ? OR json_extract(activation, '$.customer.id') = ? OR json_extract(activation, '$.customer.orgNumber') = ?
         OR instr(lower(json_extract(activation, '$.customer.name')), lower(?)) > 0
      ORDER BY invited_at DESC LIMIT ?`,
     [text, text, text, text, limit],
   );
-  return rows.map(fromRow);
+  return rows.map(collaborationFromRow);
 }
 
 export async function findCollaboration(sql: Sql, id: string): Promise<Collaboration | undefined> {
-  const row = await sql.get<Parameters<typeof fromRow>[0]>('SELECT * FROM collaborations WHERE id = ?', [id]);
-  return row ? fromRow(row) : undefined;
+  const row = await sql.get<CollaborationRow>('SELECT * FROM collaborations WHERE id = ?', [id]);
+  return row ? collaborationFromRow(row) : undefined;
 }
 
 /** Events handled for this collaboration (inbox marks are pruned after RETENTION_DAYS). */
