@@ -48,3 +48,20 @@ export interface CustomerAdmins extends CustomerAdminReads {
   /** An expired invitation takes its activation link with it. */
   expireToken(collaborationId: string, now: number): Promise<void>;
 }
+
+/** A customer_admins row (snake_case columns) as the rest of the code sees it. */
+export function customerAdminFromRow(row: Record<string, unknown>): CustomerAdmin {
+  return {
+    id: row.id as string,
+    collaborationId: row.collaboration_id as string,
+    customerId: row.customer_id as string,
+    email: row.email as string,
+    firstName: row.first_name as string,
+    lastName: row.last_name as string,
+    phone: row.phone as string | null,
+    tokenNonce: row.token_nonce as string,
+    tokenHash: row.token_hash as string,
+    tokenExpiresAt: row.token_expires_at as number,
+    activatedAt: row.activated_at as number | null,
+  };
+}

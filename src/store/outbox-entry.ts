@@ -70,3 +70,17 @@ export interface Outbox extends OutboxReads {
   /** Support sent a failed delivery back: it is due now, with a fresh retry budget. */
   revive(id: string, now: number): Promise<boolean>;
 }
+
+/** A leased outbox row (snake_case columns, payload as JSON text) as the dispatcher sees it. */
+export function outboxRowFromRow(r: Record<string, unknown>): OutboxRow {
+  return {
+    seq: r.seq as number,
+    id: r.id as string,
+    channel: r.channel as OutboxChannel,
+    topic: r.topic as string,
+    collaborationId: r.collaboration_id as string | null,
+    payload: JSON.parse(r.payload as string) as unknown,
+    attempts: r.attempts as number,
+    createdAt: r.created_at as number,
+  };
+}

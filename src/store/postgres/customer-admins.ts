@@ -1,6 +1,6 @@
 /** SQL of customer administrators and their single-use activation tokens, on PostgreSQL. */
 import type { PgSql } from './connection.js';
-import type { CustomerAdmin, NewCustomerAdmin } from '../customer-admin.js';
+import { customerAdminFromRow, type CustomerAdmin, type NewCustomerAdmin } from '../customer-admin.js';
 
 export async function insertCustomerAdmins(sql: PgSql, admins: NewCustomerAdmin[], now: number): Promise<void> {
   if (admins.length === 0) return;
@@ -21,20 +21,7 @@ export async function insertCustomerAdmins(sql: PgSql, admins: NewCustomerAdmin[
 export async function findAdminByCollaboration(sql: PgSql, collaborationId: string): Promise<CustomerAdmin | undefined> {
   const { rows } = await sql.query('SELECT * FROM customer_admins WHERE collaboration_id = $1', [collaborationId]);
   const row = rows[0];
-  if (!row) return undefined;
-  return {
-    id: row.id as string,
-    collaborationId: row.collaboration_id as string,
-    customerId: row.customer_id as string,
-    email: row.email as string,
-    firstName: row.first_name as string,
-    lastName: row.last_name as string,
-    phone: row.phone as string | null,
-    tokenNonce: row.token_nonce as string,
-    tokenHash: row.token_hash as string,
-    tokenExpiresAt: row.token_expires_at as number,
-    activatedAt: row.activated_at as number | null,
-  };
+  return row ? customerAdminFromRow(row) : undefined;
 }
 
 /** The row lock of the UPDATE makes a second, concurrent redemption wait and then find it used. */

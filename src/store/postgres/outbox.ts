@@ -5,7 +5,7 @@
  * are on other machines). Inserting rows notifies `collab_outbox` (see migrations.ts).
  */
 import type { PgSql } from './connection.js';
-import type { LeaseOwner, OutboxBacklog, OutboxChannel, OutboxEntry, OutboxRow } from '../outbox-entry.js';
+import { outboxRowFromRow, type LeaseOwner, type OutboxBacklog, type OutboxEntry, type OutboxRow } from '../outbox-entry.js';
 
 export async function addToOutbox(sql: PgSql, entries: OutboxEntry[], now: number): Promise<void> {
   if (entries.length === 0) return;
@@ -33,16 +33,7 @@ export async function leaseDue(sql: PgSql, now: number, limit: number, leaseMs: 
     [now + leaseMs, owner, now, limit],
   );
   return rows
-    .map((r) => ({
-      seq: r.seq as number,
-      id: r.id as string,
-      channel: r.channel as OutboxChannel,
-      topic: r.topic as string,
-      collaborationId: r.collaboration_id as string | null,
-      payload: JSON.parse(r.payload as string) as unknown,
-      attempts: r.attempts as number,
-      createdAt: r.created_at as number,
-    }))
+    .map(outboxRowFromRow)
     .sort((a, b) => a.seq - b.seq);
 }
 

@@ -1,7 +1,7 @@
 /** SQL of customer administrators and their single-use activation tokens. */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-import type { CustomerAdmin, NewCustomerAdmin } from '../customer-admin.js';
+import { customerAdminFromRow, type CustomerAdmin, type NewCustomerAdmin } from '../customer-admin.js';
 
 export async function insertCustomerAdmins(sql: Sql, admins: NewCustomerAdmin[], now: number): Promise<void> {
   await insertRows(
@@ -15,20 +15,7 @@ export async function insertCustomerAdmins(sql: Sql, admins: NewCustomerAdmin[],
 
 export async function findAdminByCollaboration(sql: Sql, collaborationId: string): Promise<CustomerAdmin | undefined> {
   const row = await sql.get<Record<string, unknown>>('SELECT * FROM customer_admins WHERE collaboration_id = ?', [collaborationId]);
-  if (!row) return undefined;
-  return {
-    id: row.id as string,
-    collaborationId: row.collaboration_id as string,
-    customerId: row.customer_id as string,
-    email: row.email as string,
-    firstName: row.first_name as string,
-    lastName: row.last_name as string,
-    phone: row.phone as string | null,
-    tokenNonce: row.token_nonce as string,
-    tokenHash: row.token_hash as string,
-    tokenExpiresAt: row.token_expires_at as number,
-    activatedAt: row.activated_at as number | null,
-  };
+  return row ? customerAdminFromRow(row) : undefined;
 }
 
 /** Uses the token once: true only for an unused, unexpired token, and only the first time. */

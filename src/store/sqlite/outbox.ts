@@ -4,7 +4,7 @@
  */
 import type { Sql } from './database.js';
 import { insertRows } from './bulk.js';
-import type { OutboxBacklog, OutboxChannel, OutboxEntry, OutboxRow } from '../outbox-entry.js';
+import { outboxRowFromRow, type OutboxBacklog, type OutboxEntry, type OutboxRow } from '../outbox-entry.js';
 
 /**
  * New rows are due at once (next_attempt_at 0), whatever the clock of whoever wrote them: a
@@ -36,16 +36,7 @@ export async function leaseDue(sql: Sql, now: number, limit: number, leaseMs: nu
     [now + leaseMs, owner, now, now, limit],
   );
   return rows
-    .map((r) => ({
-      seq: r.seq as number,
-      id: r.id as string,
-      channel: r.channel as OutboxChannel,
-      topic: r.topic as string,
-      collaborationId: r.collaboration_id as string | null,
-      payload: JSON.parse(r.payload as string) as unknown,
-      attempts: r.attempts as number,
-      createdAt: r.created_at as number,
-    }))
+    .map(outboxRowFromRow)
     .sort((a, b) => a.seq - b.seq);
 }
 
