@@ -30,6 +30,16 @@ export interface OutboxBacklog {
 /** Who holds a lease: `<host>:<pid>` of the worker process. */
 export type LeaseOwner = string;
 
+/**
+ * A lease given to rows as they are written: the writing process's own dispatcher sends them
+ * right after the commit, with no lease query in between (see src/outbox/handoff.ts).
+ */
+export interface OutboxLease {
+  owner: LeaseOwner;
+  /** Until when, in ms since the epoch; after it, any dispatcher may take the rows. */
+  until: number;
+}
+
 /** An outbox row as support's timeline shows it. */
 export interface SentItem {
   id: string;
@@ -56,8 +66,10 @@ export interface Outbox extends OutboxReads {
    * New rows are due at once, whatever the clock of whoever wrote them: a reminder pass run by
    * support `--at` a later time must not hold its emails back until then. Ids are
    * deterministic: writing the same effect again is a no-op.
+   * With `lease`, the rows are written leased and returned (only those written now: a row
+   * already there, sent or not, is someone else's); without, nothing is returned.
    */
-  add(entries: OutboxEntry[], now: number): Promise<void>;
+  add(entries: OutboxEntry[], now: number, lease?: OutboxLease): Promise<OutboxRow[]>;
   /**
    * Leases up to `limit` due rows for `leaseMs`, oldest first. Another worker, on this machine
    * or another, skips leased rows; a worker that dies lets its lease run out and the rows are
@@ -69,6 +81,14 @@ export interface Outbox extends OutboxReads {
   markUndeliverable(seq: number, error: string): Promise<void>;
   /** Support sent a failed delivery back: it is due now, with a fresh retry budget. */
   revive(id: string, now: number): Promise<boolean>;
+}
+
+/** The rows just written with a lease, from the entries and the `seq` each was given (by id). */
+export function writtenRows(entries: OutboxEntry[], seqById: Map<string, number>, now: number): OutboxRow[] {
+  return entries.flatMap((e) => {
+    const seq = seqById.get(e.id);
+    return seq === undefined ? [] : [{ ...e, seq, attempts: 0, createdAt: now }];
+  });
 }
 
 /** A leased outbox row (snake_case columns, payload as JSON text) as the dispatcher sees it. */

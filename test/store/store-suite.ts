@@ -215,6 +215,25 @@ export function storeSuite(kind: StoreKind): void {
       expect(await lease(NOW + 15_000)).toEqual(['a', 'b', 'c']);
     });
 
+    it('writes rows leased to their writer when asked, and returns only those it wrote', async () => {
+      await store.transaction((tx) => tx.outbox.add([entry('a')], NOW));
+      const lease = { owner: 'host:7', until: NOW + 15_000 };
+      const written = await store.transaction((tx) => tx.outbox.add([entry('a'), entry('b'), entry('c')], NOW + 1, lease));
+      // 'a' was there already: someone else's to deliver, not returned.
+      expect(written.map((r) => [r.id, r.payload, r.attempts, r.createdAt, r.channel, r.topic, r.collaborationId])).toEqual([
+        ['b', { id: 'b', n: [1, 'two'] }, 0, NOW + 1, 'amqp', 'subscription.service.activate', 'col-1'],
+        ['c', { id: 'c', n: [1, 'two'] }, 0, NOW + 1, 'amqp', 'subscription.service.activate', 'col-1'],
+      ]);
+      expect(await store.transaction((tx) => tx.outbox.add([entry('d')], NOW))).toEqual([]);
+      // Another dispatcher gets only the unleased rows until the lease runs out.
+      const leaseDue = (at: number) => store.transaction(async (tx) => (await tx.outbox.leaseDue(at, 10, 15_000, 'host:1')).map((r) => r.id));
+      expect(await leaseDue(NOW + 2)).toEqual(['a', 'd']);
+      expect(await leaseDue(NOW + 15_000)).toEqual(['b', 'c']);
+      // The seq returned is the row's handle: recording by it works.
+      await store.transaction((tx) => tx.outbox.markDelivered([written[0]!.seq], NOW + 3));
+      expect(await store.read((r) => r.outbox.backlog())).toEqual({ pending: 3, oldestCreatedAt: NOW });
+    });
+
     it('records delivery, a retry later, and giving up; support can revive what was given up', async () => {
       await store.transaction((tx) => tx.outbox.add([entry('a'), entry('b'), entry('c')], NOW));
       const [a, b, c] = await store.transaction((tx) => tx.outbox.leaseDue(NOW, 10, 15_000, 'host:1'));

@@ -5,20 +5,23 @@
  * are on other machines). Inserting rows notifies `collab_outbox` (see migrations.ts).
  */
 import type { PgSql } from './connection.js';
-import { outboxRowFromRow, type LeaseOwner, type OutboxBacklog, type OutboxEntry, type OutboxRow } from '../outbox-entry.js';
+import { outboxRowFromRow, writtenRows, type LeaseOwner, type OutboxBacklog, type OutboxEntry, type OutboxLease, type OutboxRow } from '../outbox-entry.js';
 
-export async function addToOutbox(sql: PgSql, entries: OutboxEntry[], now: number): Promise<void> {
-  if (entries.length === 0) return;
-  await sql.query(
-    `INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)
-     SELECT id, channel, topic, collaboration_id, payload, 0, $6::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-       AS e (id, channel, topic, collaboration_id, payload)
-     ON CONFLICT (id) DO NOTHING`,
+/** With `lease`, the rows are written leased and those written now are returned (see Outbox.add). */
+export async function addToOutbox(sql: PgSql, entries: OutboxEntry[], now: number, lease?: OutboxLease): Promise<OutboxRow[]> {
+  if (entries.length === 0) return [];
+  const { rows } = await sql.query<{ seq: string | number; id: string }>(
+    `INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at, lease_until, lease_owner)
+     SELECT id, channel, topic, collaboration_id, payload, 0, $6::bigint, $7::bigint, $8::text
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS e (id, channel, topic, collaboration_id, payload)
+     ON CONFLICT (id) DO NOTHING
+     ${lease ? 'RETURNING seq, id' : ''}`,
     [
       entries.map((e) => e.id), entries.map((e) => e.channel), entries.map((e) => e.topic), entries.map((e) => e.collaborationId),
-      entries.map((e) => JSON.stringify(e.payload)), now,
+      entries.map((e) => JSON.stringify(e.payload)), now, lease?.until ?? null, lease?.owner ?? null,
     ],
   );
+  return lease ? writtenRows(entries, new Map(rows.map((r) => [r.id, Number(r.seq)])), now) : [];
 }
 
 export async function leaseDue(sql: PgSql, now: number, limit: number, leaseMs: number, owner: LeaseOwner): Promise<OutboxRow[]> {

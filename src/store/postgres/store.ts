@@ -283,7 +283,7 @@ function txOf(sql: PgSql): StoreTx {
     },
     outbox: {
       ...reads.outbox,
-      add: (entries, now) => addToOutbox(sql, entries, now),
+      add: (entries, now, lease) => addToOutbox(sql, entries, now, lease),
       leaseDue: (now, limit, leaseMs, owner) => leaseDue(sql, now, limit, leaseMs, owner),
       markDelivered: (seqs, now) => markDelivered(sql, seqs, now),
       reschedule: (seq, at, error) => reschedule(sql, seq, at, error),

@@ -8,10 +8,23 @@ import type { Sql, SqlValue } from './database.js';
 const MAX_VARIABLES = 8_000;
 
 export async function insertRows(sql: Sql, head: string, columns: number, rows: SqlValue[][], tail = ''): Promise<void> {
+  for (const [statement, params] of statements(head, columns, rows, tail)) await sql.run(statement, params);
+}
+
+/** insertRows with a RETURNING clause in `tail`: the rows it returns, all statements together. */
+export async function insertRowsReturning<T>(sql: Sql, head: string, columns: number, rows: SqlValue[][], tail: string): Promise<T[]> {
+  const returned: T[] = [];
+  for (const [statement, params] of statements(head, columns, rows, tail)) returned.push(...(await sql.all<T>(statement, params)));
+  return returned;
+}
+
+function statements(head: string, columns: number, rows: SqlValue[][], tail: string): [string, SqlValue[]][] {
   const perStatement = Math.max(1, Math.floor(MAX_VARIABLES / columns));
   const placeholder = `(${new Array(columns).fill('?').join(', ')})`;
+  const result: [string, SqlValue[]][] = [];
   for (let i = 0; i < rows.length; i += perStatement) {
     const chunk = rows.slice(i, i + perStatement);
-    await sql.run(`${head} VALUES ${chunk.map(() => placeholder).join(', ')} ${tail}`, chunk.flat());
+    result.push([`${head} VALUES ${chunk.map(() => placeholder).join(', ')} ${tail}`, chunk.flat()]);
   }
+  return result;
 }

@@ -139,7 +139,7 @@ export class Database {
     return this.enqueue(async () => {
       await begin();
       try {
-        const result = await fn(this.transactionSql());
+        const result = await fn(this.inTransactionSql);
         await this.rawRun('COMMIT');
         return result;
       } catch (err) {
@@ -195,13 +195,12 @@ export class Database {
     }
   }
 
-  private transactionSql(): Sql {
-    return {
-      run: (sql, params = []) => this.rawRun(sql, params),
-      get: (sql, params = []) => this.rawGet(sql, params),
-      all: (sql, params = []) => this.rawAll(sql, params),
-    };
-  }
+  /** What a transaction's work runs its statements on: straight to the connection, not through the queue it holds. One object, so that callers can keep what they build on it. */
+  private readonly inTransactionSql: Sql = {
+    run: (sql, params = []) => this.rawRun(sql, params),
+    get: (sql, params = []) => this.rawGet(sql, params),
+    all: (sql, params = []) => this.rawAll(sql, params),
+  };
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const result = this.queue.then(task, task);

@@ -3,22 +3,33 @@
  * transaction as the state change that caused it.
  */
 import type { Sql } from './database.js';
-import { insertRows } from './bulk.js';
-import { outboxRowFromRow, type OutboxBacklog, type OutboxEntry, type OutboxRow } from '../outbox-entry.js';
+import { insertRows, insertRowsReturning } from './bulk.js';
+import { outboxRowFromRow, writtenRows, type OutboxBacklog, type OutboxEntry, type OutboxLease, type OutboxRow } from '../outbox-entry.js';
 
 /**
  * New rows are due at once (next_attempt_at 0), whatever the clock of whoever wrote them: a
  * reminder pass run by support `--at` a later time must not hold its emails back until then.
  * Ids are deterministic: writing the same effect again is a no-op.
  */
-export async function addToOutbox(sql: Sql, entries: OutboxEntry[], now: number): Promise<void> {
-  await insertRows(
+export async function addToOutbox(sql: Sql, entries: OutboxEntry[], now: number, lease?: OutboxLease): Promise<OutboxRow[]> {
+  if (!lease) {
+    await insertRows(
+      sql,
+      'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)',
+      7,
+      entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now]),
+      'ON CONFLICT (id) DO NOTHING',
+    );
+    return [];
+  }
+  const written = await insertRowsReturning<{ seq: number; id: string }>(
     sql,
-    'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)',
-    7,
-    entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now]),
-    'ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at, lease_until, lease_owner)',
+    9,
+    entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now, lease.until, lease.owner]),
+    'ON CONFLICT (id) DO NOTHING RETURNING seq, id',
   );
+  return writtenRows(entries, new Map(written.map((r) => [r.id, r.seq])), now);
 }
 
 /**

@@ -70,7 +70,7 @@ export class SqliteStore implements Store {
   /** A write lock another process held past the timeout fails the transaction, saying so. */
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction((sql) => work(txOf(sql)));
+      return await this.db.transaction((sql) => work(this.txFor(sql)));
     } catch (err) {
       if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
       throw new Error(
@@ -79,6 +79,15 @@ export class SqliteStore implements Store {
       );
     }
   }
+
+  /** The transaction's repositories, built once: every transaction runs on the same Sql (see Database). */
+  private txFor(sql: Sql): StoreTx {
+    if (this.txSql !== sql) this.tx = txOf((this.txSql = sql));
+    return this.tx!;
+  }
+
+  private txSql: Sql | undefined;
+  private tx: StoreTx | undefined;
 
   read<T>(work: (reads: StoreReads) => Promise<T>): Promise<T> {
     return work(readsOf(this.db));
@@ -186,7 +195,7 @@ function txOf(sql: Sql): StoreTx {
     },
     outbox: {
       ...reads.outbox,
-      add: (entries, now) => addToOutbox(sql, entries, now),
+      add: (entries, now, lease) => addToOutbox(sql, entries, now, lease),
       leaseDue: (now, limit, leaseMs, owner) => leaseDue(sql, now, limit, leaseMs, owner),
       markDelivered: (seqs, now) => markDelivered(sql, seqs, now),
       reschedule: (seq, at, error) => reschedule(sql, seq, at, error),
