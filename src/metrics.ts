@@ -57,6 +57,12 @@ export class Metrics {
     collect: (): void => this.databaseUp.set(this.databaseReachable() ? 1 : 0),
   });
   readonly outboxBacklog = new client.Gauge({ name: 'collab_outbox_pending', help: 'Outbox rows waiting for delivery', registers: [this.registry] });
+  readonly outboxTaken = new client.Counter({
+    name: 'collab_outbox_taken_total',
+    help: 'Outbox rows this process took to deliver: handoff (leased as written by its own consumer, sent right after the commit) or lease (leased afterwards by its feeder: retries, other instances, a busy dispatcher)',
+    labelNames: ['via'] as const,
+    registers: [this.registry],
+  });
   readonly outboxOldestAge = new client.Gauge({
     name: 'collab_outbox_oldest_age_seconds',
     help: 'Age of the oldest undelivered outbox row',

@@ -2,25 +2,27 @@
  * Delivers the outbox: emails through the mailer, commands and events through the broker with
  * confirms. Rows are leased, so several workers can share a database; a row is marked done
  * only after the mail server or broker accepted it, so a crash means "send again", never
- * "never sent". Failures are retried on the schedule, then kept as failed messages. It wakes
- * when this worker commits rows, when the store says another instance did, and on a poll.
+ * "never sent". Failures are retried on the schedule, then kept as failed messages.
+ *
+ * Rows reach the dispatcher two ways. Rows this process's consumer commits come leased to it
+ * already (handoff.ts) and start at once. Everything else (retries coming due, rows of other
+ * instances or of the reminder job, rows the handoff passed over) is leased by one feeder loop,
+ * a batch at a time, when the store says rows were added, when this process wakes it, and on a
+ * poll. Sends run side by side up to a window; each row is recorded as soon as its own send is
+ * done (outcome-recorder.ts), so no row waits for the slowest of a batch.
  */
 import os from 'node:os';
-import type { Store, StoreTx } from '../store/store.js';
-import type { OutboxRow } from '../store/outbox-entry.js';
+import type { Store } from '../store/store.js';
+import type { OutboxLease, OutboxRow } from '../store/outbox-entry.js';
 import type { Broker } from '../broker/connection.js';
 import type { Mailer } from '../mail/mailer.js';
-import { isPermanentMailError } from '../mail/mailer.js';
 import type { EmailRenderer } from '../mail/renderer.js';
-import type { EmailPayload, PublishPayload } from '../handlers/effects.js';
-import { deriveToken } from '../admin/activation-token.js';
-import { activationUrl, senderFor } from '../mail/sender.js';
-import { groupKeyOf, readableReason } from '../intake/failure.js';
-import { maskSecrets } from '../text/mask.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { TraceSpan, Tracing } from '../tracing/tracing.js';
-import type { TraceExtension } from '../tracing/trace-context.js';
+import type { Tracing } from '../tracing/tracing.js';
+import { RowDelivery } from './row-delivery.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import type { OutboxHandoff } from './handoff.js';
 
 export interface DispatcherDeps {
   store: Store;
@@ -34,48 +36,68 @@ export interface DispatcherDeps {
   log: Logger;
   metrics: Metrics;
   tracing: Tracing;
-  /** Rows one loop leases at a time. */
+  /** Rows the feeder leases at a time (default 100). */
   batchSize?: number;
+  /** How long a lease lasts, in ms (default LEASE_MS). */
   leaseMs?: number;
   /**
-   * How often to look for due rows when nothing wakes the dispatcher: retries come due by time,
-   * and a lost notification from another instance is found this late at most.
+   * How often to look for due rows when nothing wakes the dispatcher, in ms (default 1000):
+   * retries come due by time, and a lost notification from another instance is found this late at most.
    */
   pollMs?: number;
-  /** Delivery loops working side by side. */
-  loops?: number;
+  /** Sends in flight at most (default 100, as many as the mail pool queues usefully). */
+  window?: number;
 }
 
 /**
  * How long a worker owns the rows it took. After a crash, another worker (or the restarted one)
- * takes them over once this has passed, so it bounds recovery time. A batch normally takes well
- * under a second; the mailer's timeouts keep a hung server from holding a batch past it.
+ * takes them over once this has passed, so it bounds recovery time. A row normally leaves well
+ * under a second after its lease; the mailer's timeouts keep a hung server from holding it past.
  */
 const LEASE_MS = 15_000;
 
-/** The reminder job's events, by the `kind` of collab_reminders_total. */
-const REMINDER_KINDS: Record<string, string | undefined> = { 'collaboration.reminder-sent': 'reminder', 'collaboration.invitation-expired': 'expiry' };
+interface HeldRow {
+  row: OutboxRow;
+  leaseUntil: number;
+}
 
-type Result = { seq: number; traceId: string; ok: true } | { seq: number; traceId: string; ok: false; error: Error; permanent: boolean };
-
-export class OutboxDispatcher {
+export class OutboxDispatcher implements OutboxHandoff {
   private running = false;
-  /** Set by wake(): rows were added while a loop was busy, so it must look again before sleeping. */
+  /** Leased to this process, not started yet, oldest first. */
+  private held: HeldRow[] = [];
+  private inFlight = 0;
+  /** In-flight sends, so that stop() can wait for them. */
+  private readonly sending = new Set<Promise<void>>();
+  /** Set by wake(): rows may have been added while the feeder was busy, so it looks again before sleeping. */
   private woken = false;
+  private wakeFeeder: (() => void) | undefined;
+  /** The feeder sleeps until sends make room for a batch (rather than until woken or the poll). */
+  private waitingForRoom = false;
+  private feeder: Promise<void> | undefined;
   private backlogCountedAt = 0;
-  private loops: Promise<void>[] = [];
-  private sleepers = new Set<() => void>();
   private readonly owner = `${os.hostname()}:${process.pid}`;
   private unsubscribe: () => void = () => undefined;
-  /** Aborted by stop(): a loop waiting for the database gives up. */
+  /** Aborted by stop(): a feeder or recorder waiting for the database gives up. */
   private stopping = new AbortController();
+  private readonly delivery: RowDelivery;
+  private readonly recorder: OutcomeRecorder;
+  private readonly window: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.delivery = new RowDelivery(deps);
+    this.recorder = new OutcomeRecorder(deps, () => this.stopping.signal);
+    this.window = deps.window ?? 100;
+    this.batchSize = deps.batchSize ?? 100;
+    this.leaseMs = deps.leaseMs ?? LEASE_MS;
+  }
 
-  /**
-   * Several loops, each with its own leased batch: while one waits for the mail server's
-   * answers, another is leasing or recording, so the mail server never waits for SQLite.
-   */
+  /** Rows this process holds at most, started or not: a window in flight and a window waiting. */
+  private get limit(): number {
+    return 2 * this.window;
+  }
+
   async start(): Promise<void> {
     // After a crash, the rows the dead worker had leased would wait LEASE_MS; the store takes back
     // at once those of workers it knows are gone.
@@ -85,40 +107,80 @@ export class OutboxDispatcher {
     this.running = true;
     this.stopping = new AbortController();
     this.unsubscribe = this.deps.store.onOutboxAdded(() => this.wake());
-    this.loops = Array.from({ length: this.deps.loops ?? 3 }, () => this.run());
+    this.feeder = this.feed();
   }
 
-  /** New rows were committed: look now instead of at the next poll. */
+  /** New rows were committed elsewhere in this process (a reminder pass, support): look now instead of at the next poll. */
   wake(): void {
     this.woken = true;
-    for (const wakeUp of this.sleepers) wakeUp();
+    this.wakeFeeder?.();
   }
 
-  /** Finishes the batch in progress, then stops. */
+  leaseFor(rows: number): OutboxLease | undefined {
+    if (!this.running || rows === 0 || this.held.length + this.inFlight + rows > this.limit) return undefined;
+    return { owner: this.owner, until: this.deps.clock().getTime() + this.leaseMs };
+  }
+
+  take(rows: OutboxRow[], lease: OutboxLease): void {
+    this.hold(rows, lease.until);
+    this.deps.metrics.outboxTaken.inc({ via: 'handoff' }, rows.length);
+  }
+
+  private hold(rows: OutboxRow[], leaseUntil: number): void {
+    for (const row of rows) this.held.push({ row, leaseUntil });
+    this.pump();
+  }
+
+  /** Stops leasing, sends what it holds, and waits until every outcome is recorded. */
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe();
+    this.wakeFeeder?.();
+    await this.feeder;
+    while (this.sending.size > 0) await Promise.all(this.sending);
     this.stopping.abort(new Error('the worker is stopping'));
-    for (const wakeUp of this.sleepers) wakeUp();
-    await Promise.all(this.loops);
+    await this.recorder.idle();
   }
 
-  /** One pass: deliver what is due now. Returns how many rows it handled. */
-  async deliverDue(): Promise<number> {
-    const now = this.deps.clock().getTime();
-    const rows = await this.deps.store.transaction((tx) => tx.outbox.leaseDue(now, this.deps.batchSize ?? 100, this.deps.leaseMs ?? LEASE_MS, this.owner));
-    if (rows.length === 0) return 0;
-    const results = await Promise.all(rows.map((row) => this.deliver(row)));
-    await this.record(rows, results);
-    return rows.length;
+  /** Starts held rows while the window has room. */
+  private pump(): void {
+    while (this.inFlight < this.window && this.held.length > 0) {
+      const { row, leaseUntil } = this.held.shift()!;
+      // A row held so long that its lease may run out mid-send could be taken by another worker
+      // as well: leave it to whoever leases it next (this process too), once the lease is over.
+      if (leaseUntil - this.deps.clock().getTime() < this.leaseMs / 3) {
+        this.deps.log.warn({ outboxId: row.id, leaseUntil }, 'outbox row held too long for its lease; it is delivered after the lease');
+        continue;
+      }
+      this.inFlight++;
+      const sending: Promise<void> = this.delivery.deliver(row).then((result) => {
+        this.inFlight--;
+        this.sending.delete(sending);
+        this.recorder.add(row, result);
+        this.pump();
+        if (this.waitingForRoom && this.free() >= this.batchSize) this.wakeFeeder?.();
+      });
+      this.sending.add(sending);
+    }
   }
 
-  private async run(): Promise<void> {
+  private free(): number {
+    return this.limit - this.held.length - this.inFlight;
+  }
+
+  /**
+   * Leases due rows while there is room for a batch of them; sleeps until woken, until room is
+   * made, or until the poll.
+   */
+  private async feed(): Promise<void> {
     while (this.running) {
       this.woken = false;
-      let handled = 0;
+      let leased = 0;
+      // A batch when there is room for one; with rows still waiting to start, fewer would not
+      // leave sooner, so no lease of a few rows at a time while the window is full.
+      const room = this.free() >= this.batchSize ? this.batchSize : this.held.length === 0 ? this.free() : 0;
       try {
-        handled = await this.deliverDue();
+        if (room > 0) leased = await this.leaseDue(room);
         await this.updateBacklogMetrics();
       } catch (err) {
         if (this.deps.store.isUnreachable(err)) {
@@ -126,129 +188,39 @@ export class OutboxDispatcher {
           await this.deps.store.whenReachable(this.stopping.signal).catch(() => undefined);
           continue;
         }
-        this.deps.log.error({ err }, 'outbox pass failed');
+        this.deps.log.error({ err }, 'outbox lease failed');
       }
-      if (handled === 0 && !this.woken && this.running) await this.sleep(this.deps.pollMs ?? 1000);
+      // A full batch: more may be due; no room: wait for it; otherwise until woken or the poll.
+      const full = room > 0 && leased === room;
+      this.waitingForRoom = this.free() < this.batchSize;
+      if (!this.running || ((full || this.woken) && !this.waitingForRoom)) continue;
+      await this.sleep(this.waitingForRoom ? undefined : (this.deps.pollMs ?? 1000));
+      this.waitingForRoom = false;
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    let wakeUp: () => void = () => undefined;
+  private async leaseDue(limit: number): Promise<number> {
+    const now = this.deps.clock().getTime();
+    const rows = await this.deps.store.transaction((tx) => tx.outbox.leaseDue(now, limit, this.leaseMs, this.owner));
+    if (rows.length > 0) {
+      this.hold(rows, now + this.leaseMs);
+      this.deps.metrics.outboxTaken.inc({ via: 'lease' }, rows.length);
+    }
+    return rows.length;
+  }
+
+  /** Until wake(), room for a batch, stop(), or `ms` (undefined: no timer; room comes when sends end). */
+  private sleep(ms: number | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      const self = this;
       function done() {
         clearTimeout(timer);
+        self.wakeFeeder = undefined;
         resolve();
       }
-      wakeUp = done;
-      this.sleepers.add(done);
-    }).finally(() => this.sleepers.delete(wakeUp));
-  }
-
-  /** One row, in a span that is a child of the context the row was written with (its cause's). */
-  private async deliver(row: OutboxRow): Promise<Result> {
-    const span = this.deliverySpan(row);
-    try {
-      if (row.channel === 'email') await this.sendEmail(row.id, row.payload as EmailPayload, span.extension);
-      else await this.publish(row.payload as PublishPayload, span.extension);
-      span.end();
-      return { seq: row.seq, traceId: span.traceId, ok: true };
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      span.end({ error: `${error.name}: ${error.message}` });
-      return { seq: row.seq, traceId: span.traceId, ok: false, error, permanent: row.channel === 'email' && isPermanentMailError(err) };
-    }
-  }
-
-  private deliverySpan(row: OutboxRow): TraceSpan {
-    const attributes = { 'collab.outbox_id': row.id, 'collab.collaboration_id': row.collaborationId ?? undefined, 'collab.attempt': row.attempts + 1 };
-    if (row.channel === 'email') return this.deps.tracing.delivery((row.payload as EmailPayload).trace, 'email', row.topic, attributes);
-    const p = row.payload as PublishPayload;
-    const message = p.message as Partial<TraceExtension> & { id?: string };
-    const parent = message.traceparent ? { traceparent: message.traceparent, ...(message.tracestate ? { tracestate: message.tracestate } : {}) } : undefined;
-    return this.deps.tracing.delivery(parent, 'publish', row.topic, {
-      ...attributes,
-      'messaging.system': 'rabbitmq',
-      'messaging.operation.type': 'send',
-      'messaging.destination.name': p.exchange,
-      'messaging.rabbitmq.destination.routing_key': p.routingKey,
-      'messaging.message.id': message.id,
+      this.wakeFeeder = done;
     });
-  }
-
-  private async sendEmail(id: string, { model, activation }: EmailPayload, trace: TraceExtension): Promise<void> {
-    const full = activation
-      ? { ...model, activationUrl: activationUrl(model.brand, deriveToken(this.deps.activationSecret, activation.adminId, activation.nonce)) }
-      : model;
-    const email = this.deps.renderer.render(full);
-    const label = `${model.kind}.${model.collaborationId}`;
-    await this.deps.mailer.send({ id, label, from: senderFor(model.brand, this.deps.mailFrom), to: model.to, ...email, trace });
-  }
-
-  /**
-   * The message as written, with the delivery's trace as its extension attributes (the span of
-   * this publish when spans are recorded), and as AMQP headers for consumers that read those.
-   */
-  private async publish(p: PublishPayload, trace: TraceExtension): Promise<void> {
-    const channels = this.deps.broker.current;
-    if (!channels) throw new Error('broker not connected');
-    const message = p.message as { id: string };
-    await channels.publisher.publish(p.exchange, p.routingKey, Buffer.from(JSON.stringify({ ...message, ...trace })), {
-      messageId: message.id,
-      mandatory: p.mandatory,
-      headers: { ...trace },
-    });
-  }
-
-  /**
-   * What the deliveries came to. The emails and messages are out: if the database is away, wait
-   * for it and record them then (each one not recorded would be sent again after its lease).
-   */
-  private async record(rows: OutboxRow[], results: Result[]): Promise<void> {
-    const now = this.deps.clock().getTime();
-    const bySeq = new Map(rows.map((r) => [r.seq, r]));
-    for (;;) {
-      try {
-        await this.deps.store.transaction((tx) => this.recordIn(tx, bySeq, results, now));
-        break;
-      } catch (err) {
-        if (!this.deps.store.isUnreachable(err) || this.stopping.signal.aborted) throw err;
-        await this.deps.store.whenReachable(this.stopping.signal);
-      }
-    }
-    for (const result of results) this.count(bySeq.get(result.seq)!, result);
-  }
-
-  private async recordIn(tx: StoreTx, bySeq: Map<number, OutboxRow>, results: Result[], now: number): Promise<void> {
-    await tx.outbox.markDelivered(results.filter((r) => r.ok).map((r) => r.seq), now);
-    for (const result of results) {
-      if (result.ok) continue;
-      const row = bySeq.get(result.seq)!;
-      // The row keeps the class with the message; a failed message keeps the class apart
-      // (errorClass), so its reason does not repeat it.
-      const lastError = maskSecrets(`${result.error.name}: ${result.error.message}`);
-      const delay = this.deps.retryDelaysMs[row.attempts];
-      if (!result.permanent && delay !== undefined) {
-        await tx.outbox.reschedule(row.seq, now + delay, lastError);
-        continue;
-      }
-      await tx.outbox.markUndeliverable(row.seq, lastError);
-      const failure = result.permanent ? result.error.message : `gave up after ${row.attempts + 1} attempts: ${result.error.message}`;
-      await tx.failed.record(outboxFailure(row, result.error.name, failure), now);
-    }
-  }
-
-  private count(row: OutboxRow, result: Result): void {
-    const outcome = result.ok ? 'sent' : result.permanent || this.deps.retryDelaysMs[row.attempts] === undefined ? 'failed' : 'retried';
-    if (row.channel === 'email') this.deps.metrics.emails.inc({ kind: row.topic, result: outcome });
-    else this.deps.metrics.published.inc({ type: row.topic, result: outcome === 'sent' ? 'confirmed' : outcome });
-    // Counted here, where the pass's event leaves, not in the pass: a pass run from the CLI
-    // (`reminders run`) or by another process is counted too, once.
-    const reminderKind = result.ok ? REMINDER_KINDS[row.topic] : undefined;
-    if (reminderKind) this.deps.metrics.remindersSent.inc({ kind: reminderKind });
-    if (!result.ok) {
-      this.deps.log.warn({ outboxId: row.id, collaborationId: row.collaborationId, topic: row.topic, outcome, traceId: result.traceId, err: result.error.message }, 'outbox delivery failed');
-    }
   }
 
   /** Counting the backlog reads every pending row: at most once a second, not once a pass. */
@@ -260,26 +232,4 @@ export class OutboxDispatcher {
     this.deps.metrics.outboxBacklog.set(pending);
     this.deps.metrics.outboxOldestAge.set(oldestCreatedAt ? (this.deps.clock().getTime() - oldestCreatedAt) / 1000 : 0);
   }
-}
-
-function outboxFailure(row: OutboxRow, errorClass: string, rawReason: string) {
-  const reason = readableReason(rawReason);
-  const publish = row.channel === 'amqp' ? (row.payload as PublishPayload) : undefined;
-  return {
-    failureKey: `outbox:${row.id}`,
-    origin: 'outbox' as const,
-    messageId: row.id,
-    source: publish ? '/collab-worker' : null,
-    type: row.topic,
-    collaborationId: row.collaborationId,
-    exchange: publish?.exchange ?? 'smtp',
-    routingKey: publish?.routingKey ?? row.topic,
-    contentType: 'application/json',
-    headers: {},
-    body: Buffer.from(JSON.stringify(row.payload, null, 2)),
-    errorClass,
-    reason,
-    groupKey: groupKeyOf(errorClass, reason),
-    attempts: row.attempts + 1,
-  };
 }

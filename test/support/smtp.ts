@@ -18,7 +18,9 @@ export class TestSmtpServer {
   refuseWith: { code: number; message: string } | undefined;
   /** When set, each message is answered only once this settles (an email held in flight). */
   hold: Promise<void> | undefined;
-  /** Messages received and waiting for `hold`. */
+  /** When set, messages to these addresses are answered only once `until` settles. */
+  holdFor: { addresses: string[]; until: Promise<void> } | undefined;
+  /** Messages received and waiting for `hold` or `holdFor`. */
   held = 0;
   private server: SMTPServer;
   port = 0;
@@ -33,9 +35,11 @@ export class TestSmtpServer {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
-          if (this.hold) {
+          const holdFor = this.holdFor;
+          const hold = this.hold ?? (holdFor && session.envelope.rcptTo.some((r) => holdFor.addresses.includes(r.address)) ? holdFor.until : undefined);
+          if (hold) {
             this.held++;
-            await this.hold;
+            await hold;
             this.held--;
           }
           if (this.refuseWith) {
