@@ -128,6 +128,7 @@ export class Worker {
           activationSecret,
           activationTokenTtlMs: config.activationTokenTtlMs,
         },
+        ...(worker.dispatcher ? { outboxHandoff: worker.dispatcher } : {}),
         onCommitted: () => worker.dispatcher?.wake(),
       });
       await worker.consumer.start();

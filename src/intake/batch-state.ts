@@ -11,7 +11,7 @@ import type { StoreTx } from '../store/store.js';
 import type { Collaboration } from '../store/collaboration.js';
 import type { NewCustomerAdmin } from '../store/customer-admin.js';
 import { keyOf, type HandledEvent } from '../store/inbox-mark.js';
-import type { OutboxEntry } from '../store/outbox-entry.js';
+import type { OutboxEntry, OutboxLease, OutboxRow } from '../store/outbox-entry.js';
 import { Effects } from '../handlers/effects.js';
 import type { HandlerState } from '../handlers/context.js';
 import type { IncomingEvent } from '../messages/incoming.js';
@@ -62,12 +62,29 @@ export class BatchState {
     return this.collaborations.get(id);
   }
 
-  async write(tx: StoreTx, now: number): Promise<void> {
+  /**
+   * Writes what the batch changed. `leaseFor` (OutboxHandoff.leaseFor) may lease the new outbox
+   * rows to this process's dispatcher; then they come back, with their lease, to hand it after
+   * the commit.
+   */
+  async write(tx: StoreTx, now: number, leaseFor?: (rows: number) => OutboxLease | undefined): Promise<LeasedRows | undefined> {
     if (this.changed.size) await tx.collaborations.save([...this.changed.values()], now);
     if (this.admins.length) await tx.customerAdmins.insert(this.admins, now);
-    if (this.outbox.length) await tx.outbox.add(this.outbox, now);
+    let leased: LeasedRows | undefined;
+    if (this.outbox.length) {
+      const lease = leaseFor?.(this.outbox.length);
+      const rows = await tx.outbox.add(this.outbox, now, lease);
+      if (lease) leased = { rows, lease };
+    }
     if (this.marks.length) await tx.inbox.markHandled(this.marks, now);
+    return leased;
   }
+}
+
+/** Outbox rows written leased to this process's dispatcher. */
+export interface LeasedRows {
+  rows: OutboxRow[];
+  lease: OutboxLease;
 }
 
 /** What one event's handler sees: the batch's state plus its own changes so far. */

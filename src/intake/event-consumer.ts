@@ -1,10 +1,10 @@
 /**
  * Consumes the events queue. Deliveries that arrive together are handled together: one store
  * transaction per batch (state read in two queries, written in a few multi-row statements, see
- * batch-state.ts), and acks only after the commit. While the database cannot be reached, the
- * batch in hand waits for it and is then handled as if nothing happened. Retries are
- * re-published to their delay queue (with confirms) before their original is acked, so a crash
- * between the two loses nothing.
+ * batch-state.ts), and acks only after the commit (settlement.ts). A batch's transaction runs
+ * while the batch before it is settled and the next one arrives and is parsed. While the
+ * database cannot be reached, the batch in hand waits for it and is then handled as if nothing
+ * happened. Its outbox rows go straight to this process's dispatcher when it has one (handoff).
  * The prefetch follows a byte budget with a slow start (prefetch-window.ts), and a consumer the
  * broker cancels is subscribed again (subscription.ts).
  */
@@ -12,7 +12,6 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker, BrokerChannels } from '../broker/connection.js';
 import type { Topology } from '../broker/topology.js';
 import type { Store, StoreTx } from '../store/store.js';
-import { withoutBrokerHeaders } from '../broker/headers.js';
 import { PrefetchWindow } from './prefetch-window.js';
 import { QueueSubscription } from './subscription.js';
 import { refuseTooLarge } from './size-limit.js';
@@ -20,15 +19,17 @@ import { parseIncoming } from '../messages/schemas.js';
 import { handle } from '../handlers/index.js';
 import type { Outcome } from '../handlers/outcome.js';
 import type { HandlerSettings } from '../handlers/context.js';
-import { BatchState } from './batch-state.js';
+import { BatchState, type LeasedRows } from './batch-state.js';
+import type { OutboxHandoff } from '../outbox/handoff.js';
 import { DeadLetterRecorder } from './dead-letters.js';
 import type { IncomingEvent } from '../messages/incoming.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ROUTING_KEY_HEADER, attemptOf, failureFromMessage, knownType, originalRoutingKey, requeuedFromOf, type MessageHint } from './failure.js';
-import { traceDeliveries, traceHeaders, type DeliveryTrace } from './event-traces.js';
+import { attemptOf, failureFromMessage, requeuedFromOf, type MessageHint } from './failure.js';
+import { traceDeliveries, type DeliveryTrace } from './event-traces.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { TracedHandlerContext } from './handler-context.js';
+import { Settler, type Delivery, type Settlement } from './settlement.js';
 
 /** Prefetch right after subscribing, in messages: a worker killed at once has held only these. */
 const INITIAL_PREFETCH = 8;
@@ -51,38 +52,38 @@ export interface EventConsumerDeps {
   log: Logger;
   metrics: Metrics;
   tracing: Tracing;
-  /** Called after a commit that may have added outbox rows. */
+  /** This process's dispatcher, when it has one: the batch's outbox rows go to it leased, right after the commit. */
+  outboxHandoff?: OutboxHandoff;
+  /** Called after a commit that may have added outbox rows not handed off. */
   onCommitted: () => void;
 }
 
-interface Delivery {
-  channel: Channel;
-  msg: ConsumeMessage;
-  receivedAt: number;
+/** A batch's transaction done: what to do with each delivery. `committed`: false when the database failed. */
+interface CommittedBatch {
+  settlements: Settlement[];
+  traces: DeliveryTrace[];
+  committed: boolean;
 }
-
-/** What happens to a delivery once its batch has committed. */
-type Settlement =
-  | { action: 'ack'; outcome: 'acked' | 'duplicate' | 'skipped' | 'failed'; reason?: string }
-  | { action: 'retry'; reason: string }
-  /** The database itself failed: let the broker redeliver (its delivery limit bounds this). */
-  | { action: 'requeue' };
 
 export class EventConsumer {
   private buffer: Delivery[] = [];
   private draining: Promise<void> | undefined;
-  private batchStartedAt: number | undefined;
+  /** When each batch not yet settled began its commit (performance.now()), by a number of its own. */
+  private readonly inProgress = new Map<number, number>();
+  private batchNumber = 0;
   private stopped = false;
   /** Aborted by stop(): a batch waiting for the database gives up and goes back to the queue. */
   private readonly stopping = new AbortController();
 
   private readonly deadLetters: DeadLetterRecorder;
+  private readonly settler: Settler;
   private readonly window: PrefetchWindow;
   private readonly events: QueueSubscription;
   private readonly deadLetterQueue: QueueSubscription;
 
   constructor(private readonly deps: EventConsumerDeps) {
     this.deadLetters = new DeadLetterRecorder(deps);
+    this.settler = new Settler(deps);
     // Two batches' worth at most: one being committed, the next one arriving meanwhile.
     this.window = new PrefetchWindow({ max: deps.batchSize * 2, initial: INITIAL_PREFETCH, budgetBytes: deps.maxBytesInFlight });
     const common = { broker: deps.broker, log: deps.log };
@@ -107,7 +108,8 @@ export class EventConsumer {
 
   /** What /readyz reports of the consumer: ready only while consuming and not stuck in a batch. */
   health(): { ready: boolean; consuming: boolean; batchInProgressMs?: number; prefetch: number } {
-    const batchInProgressMs = this.batchStartedAt === undefined ? undefined : Math.round(performance.now() - this.batchStartedAt);
+    const oldest = this.inProgress.size > 0 ? Math.min(...this.inProgress.values()) : undefined;
+    const batchInProgressMs = oldest === undefined ? undefined : Math.round(performance.now() - oldest);
     const stalled = batchInProgressMs !== undefined && batchInProgressMs > STALLED_AFTER_MS;
     return { ready: this.consuming && !stalled, consuming: this.consuming, prefetch: this.window.current, ...(batchInProgressMs !== undefined ? { batchInProgressMs } : {}) };
   }
@@ -136,71 +138,108 @@ export class EventConsumer {
     await this.events.open(consume, this.window.restart());
   }
 
+  /**
+   * Parsed and validated as it arrives: deliveries come in while the batch before them is being
+   * committed on SQLite's thread (or PostgreSQL's server), so this work fills that wait instead
+   * of adding to it.
+   */
   private receive(channel: Channel, msg: ConsumeMessage): void {
-    this.buffer.push({ channel, msg, receivedAt: performance.now() });
+    this.buffer.push({ channel, msg, receivedAt: performance.now(), parsed: this.read(msg) });
     // Let the deliveries already on the socket join this batch before it starts.
     if (!this.draining) this.draining = new Promise((resolve) => setImmediate(() => this.drain().finally(resolve)));
   }
 
+  /**
+   * Batches one after the other, in two overlapping steps: a batch's transaction starts as soon
+   * as the one before has committed, and the one before is settled (acked, logged) while it runs.
+   * Settling stays in order, each batch after the one before: a batch's multiple-ack must not
+   * ack a delivery of an earlier batch whose retry is not yet confirmed.
+   */
   private async drain(): Promise<void> {
+    let settled: Promise<void> = Promise.resolve();
     try {
-      while (this.buffer.length > 0) {
+      for (;;) {
+        if (this.buffer.length === 0) {
+          await settled;
+          // Deliveries that came while the last batch was settled are taken by this drain.
+          if (this.buffer.length === 0) break;
+          continue;
+        }
         const batch = this.buffer.splice(0, this.deps.batchSize);
-        await this.processBatch(batch).catch((err: Error) => {
-          // Unsettled deliveries must not stay behind: the next batch's multiple-ack would ack them.
-          this.deps.log.error({ err }, 'batch processing failed; its messages go back to the queue');
-          for (const d of batch) {
-            try {
-              d.channel.nack(d.msg, false, true);
-            } catch {
-              // the channel is gone: the broker redelivers
-            }
+        const number = this.batchNumber++;
+        this.inProgress.set(number, performance.now());
+        let committed: CommittedBatch | undefined;
+        try {
+          committed = await this.commit(batch);
+        } catch (err) {
+          this.inProgress.delete(number);
+          this.giveBack(batch, err as Error);
+          continue;
+        }
+        const previous = settled;
+        settled = (async () => {
+          await previous;
+          try {
+            if (committed) await this.settleBatch(batch, committed);
+          } finally {
+            this.inProgress.delete(number);
           }
-        });
+        })().catch((err: Error) => this.giveBack(batch, err));
       }
     } finally {
       this.draining = undefined;
     }
   }
 
-  private async processBatch(batch: Delivery[]): Promise<void> {
-    this.batchStartedAt = performance.now();
-    try {
-      await this.handleBatch(batch);
-    } finally {
-      this.batchStartedAt = undefined;
+  /** Unsettled deliveries must not stay behind: the next batch's multiple-ack would ack them. */
+  private giveBack(batch: Delivery[], err: Error): void {
+    this.deps.log.error({ err }, 'batch processing failed; its messages go back to the queue');
+    for (const d of batch) {
+      try {
+        d.channel.nack(d.msg, false, true);
+      } catch {
+        // the channel is gone: the broker redelivers
+      }
     }
   }
 
-  private async handleBatch(batch: Delivery[]): Promise<void> {
+  /**
+   * The batch's transaction, and its outbox rows to the dispatcher. Undefined when it failed in a
+   * way that leaves nothing to settle (stopping while the database was away): the batch has
+   * been given back to the queue.
+   */
+  private async commit(batch: Delivery[]): Promise<CommittedBatch | undefined> {
     const now = this.deps.clock();
-    const parsed = batch.map((d) => this.read(d.msg));
+    const parsed = batch.map((d) => d.parsed);
     const events = parsed.flatMap((p) => (p.ok ? [p.event] : []));
     const traces = traceDeliveries(this.deps.tracing, this.deps.log, batch, parsed);
-    const commit = this.deps.tracing.batch(traces.map((t) => t.span));
-    let settlements: Settlement[];
-    let committed = true;
+    const span = this.deps.tracing.batch(traces.map((t) => t.span));
     try {
-      settlements = await this.commitBatch(batch, parsed, events, now, traces);
-      commit.end();
+      const { settlements, leased } = await this.commitBatch(batch, parsed, events, now, traces);
+      span.end();
+      if (leased) this.deps.outboxHandoff!.take(leased.rows, leased.lease);
+      else this.deps.onCommitted();
+      return { settlements, traces, committed: true };
     } catch (err) {
-      commit.end({ error: (err as Error).message });
+      span.end({ error: (err as Error).message });
       // Stopped while waiting for the database: back to the queue, not a retry spent.
-      if (this.stopping.signal.aborted) throw err;
+      if (this.stopping.signal.aborted) {
+        this.giveBack(batch, err as Error);
+        return undefined;
+      }
       // The database failed as a whole (busy past its timeout, disk full): every message of the
       // batch is retried on the schedule; past it, the broker's delivery limit takes over.
       const reason = `database: ${(err as Error).message}`;
       this.deps.log.error({ err }, 'database transaction failed; the batch will be retried');
-      settlements = batch.map((d) => (attemptOf(d.msg) < this.deps.retryDelaysMs.length ? { action: 'retry', reason } : { action: 'requeue' }));
-      committed = false;
+      const settlements: Settlement[] = batch.map((d) => (attemptOf(d.msg) < this.deps.retryDelaysMs.length ? { action: 'retry', reason } : { action: 'requeue' }));
+      return { settlements, traces, committed: false };
     }
-    this.deps.onCommitted();
+  }
+
+  /** Acks, retries and requeues the batch's deliveries as its commit decided, and logs them. */
+  private async settleBatch(batch: Delivery[], { settlements, traces, committed }: CommittedBatch): Promise<void> {
     await this.adjustPrefetch(batch, committed);
-    const ackedAtOnce = this.ackAtOnce(batch, settlements);
-    const outcomes = await Promise.all(batch.map((d, i) => this.settle(d, settlements[i]!, parsed[i]!, traces[i]!, ackedAtOnce.get(d.channel))));
-    // A broker cut leaves a whole batch unsettled: one line for it, not one per delivery.
-    const unsettled = outcomes.flatMap((o, i) => (o === 'redelivered' ? [traces[i]!.span.traceId] : []));
-    if (unsettled.length > 0) this.deps.log.warn({ deliveries: unsettled.length, traceIds: unsettled }, 'could not settle deliveries (the channel closed); the broker redelivers them');
+    await this.settler.settle(batch, settlements, traces);
   }
 
   /**
@@ -213,16 +252,16 @@ export class EventConsumer {
     events: IncomingEvent[],
     now: Date,
     traces: DeliveryTrace[],
-  ): Promise<Settlement[]> {
-    const { store, log } = this.deps;
+  ): Promise<{ settlements: Settlement[]; leased?: LeasedRows }> {
+    const { store, log, outboxHandoff } = this.deps;
     for (;;) {
       try {
         return await store.transaction(async (tx) => {
           const state = await BatchState.load(tx, events);
-          const result: Settlement[] = [];
-          for (let i = 0; i < batch.length; i++) result.push(await this.handleOne(tx, state, batch[i]!, parsed[i]!, now, traces[i]!));
-          await state.write(tx, now.getTime());
-          return result;
+          const settlements: Settlement[] = [];
+          for (let i = 0; i < batch.length; i++) settlements.push(await this.handleOne(tx, state, batch[i]!, parsed[i]!, now, traces[i]!));
+          const leased = await state.write(tx, now.getTime(), outboxHandoff && ((rows) => outboxHandoff.leaseFor(rows)));
+          return { settlements, ...(leased ? { leased } : {}) };
         });
       } catch (err) {
         if (!store.isUnreachable(err)) throw err;
@@ -248,30 +287,6 @@ export class EventConsumer {
     const next = this.window.afterBatch(largest, committed);
     if (next === undefined || this.stopped) return;
     await this.events.resize(next).catch((err: Error) => this.deps.log.warn({ err: err.message, prefetch: next }, 'could not change the prefetch'));
-  }
-
-  /**
-   * One multiple-ack per channel whose deliveries in this batch are all plain acks: the channel
-   * carries only the events queue, and earlier batches are settled before this one, so "up to
-   * this delivery" is exactly this batch's deliveries on it. Says per channel whether it worked.
-   */
-  private ackAtOnce(batch: Delivery[], settlements: Settlement[]): Map<Channel, boolean> {
-    const last = new Map<Channel, Delivery | null>();
-    batch.forEach((d, i) => {
-      const plainAck = settlements[i]!.action === 'ack' && last.get(d.channel) !== null;
-      last.set(d.channel, plainAck ? d : null);
-    });
-    const acked = new Map<Channel, boolean>();
-    for (const [channel, d] of last) {
-      if (!d) continue;
-      try {
-        channel.ack(d.msg, true);
-        acked.set(channel, true);
-      } catch {
-        acked.set(channel, false); // the channel closed under us: the broker redelivers
-      }
-    }
-    return acked;
   }
 
   private async handleOne(tx: StoreTx, state: BatchState, d: Delivery, parsed: ReturnType<typeof parseIncoming>, now: Date, trace: DeliveryTrace): Promise<Settlement> {
@@ -327,72 +342,5 @@ export class EventConsumer {
     }
     if (outcome.kind === 'done' || outcome.kind === 'skip') state.commit(event, scope, outcome.kind === 'done' ? 'handled' : `skipped: ${outcome.reason}`);
     return outcome;
-  }
-
-  /** `ackedAtOnce`: true if this delivery was acked with the batch, false if that failed. */
-  private async settle(d: Delivery, s: Settlement, parsed: ReturnType<typeof parseIncoming>, trace: DeliveryTrace, ackedAtOnce?: boolean): Promise<string> {
-    // A refused message's type when the contract knows it (from its envelope or routing key):
-    // never a value from the input as such, so the metric's labels stay few.
-    const type = parsed.ok ? parsed.event.type : knownType(parsed.hint, originalRoutingKey(d.msg)) ?? 'invalid';
-    let outcome: string;
-    try {
-      if (s.action === 'ack') {
-        // Acked with its batch (ackAtOnce) or, when that was not possible for its channel, alone.
-        if (ackedAtOnce === false) throw new Error('the channel closed before the batch could be acked');
-        if (ackedAtOnce === undefined) d.channel.ack(d.msg);
-        outcome = s.outcome;
-      } else if (s.action === 'retry') {
-        await this.scheduleRetry(d.msg, s.reason, trace);
-        d.channel.ack(d.msg);
-        outcome = 'retried';
-      } else {
-        d.channel.nack(d.msg, false, true);
-        outcome = 'requeued';
-      }
-    } catch {
-      // The channel closed under us: the broker redelivers, and the inbox makes that harmless
-      // (logged once for the batch by processBatch).
-      try {
-        d.channel.nack(d.msg, false, true);
-      } catch {
-        // already gone with its channel
-      }
-      outcome = 'redelivered';
-    }
-    const seconds = (performance.now() - d.receivedAt) / 1000;
-    this.deps.metrics.messages.inc({ type, outcome });
-    this.deps.metrics.handlingSeconds.observe({ type }, seconds);
-    const hint = parsed.ok ? parsed.event : parsed.hint;
-    const reason = s.action === 'requeue' ? undefined : s.reason;
-    // A message kept as failed needs someone to look at it: a warning, with its reason.
-    this.deps.log[outcome === 'failed' ? 'warn' : 'info'](
-      { eventId: hint.id, collaborationId: parsed.ok ? parsed.event.data.collaborationId : parsed.hint.collaborationId, type, outcome, durationMs: Math.round(seconds * 1000), traceId: trace.span.traceId, ...(reason ? { reason } : {}) },
-      'message handled',
-    );
-    if (this.deps.tracing.exporting) {
-      const failed = outcome === 'failed' || outcome === 'retried' || outcome === 'redelivered' || outcome === 'requeued';
-      trace.span.end({ attributes: { 'collab.outcome': outcome }, ...(failed ? { error: reason ?? outcome } : {}) });
-    }
-    return outcome;
-  }
-
-  private async scheduleRetry(msg: ConsumeMessage, reason: string, trace: DeliveryTrace): Promise<void> {
-    const broker = this.deps.broker.current;
-    if (!broker) throw new Error('broker not connected');
-    const attempt = attemptOf(msg);
-    const route = this.deps.topology.retryRoutes.find((r) => r.delayMs === this.deps.retryDelaysMs[attempt])!;
-    await broker.publisher.publish(this.deps.topology.retryExchange, route.routingKey, msg.content, {
-      messageId: (msg.properties.messageId as string | undefined) ?? `retry-${Date.now()}-${Math.random()}`,
-      mandatory: true,
-      contentType: msg.properties.contentType as string | undefined,
-      headers: {
-        ...withoutBrokerHeaders(msg.properties.headers),
-        [ATTEMPT_HEADER]: attempt + 1,
-        [ROUTING_KEY_HEADER]: originalRoutingKey(msg),
-        [LAST_ERROR_HEADER]: reason.slice(0, 500),
-        // The next attempt continues this trace, also when the body carries none.
-        ...traceHeaders(trace.incoming),
-      },
-    });
   }
 }
