@@ -6,6 +6,7 @@
 import nodemailer from 'nodemailer';
 import { EmailRenderer } from '../src/mail/renderer.js';
 import { exampleModels } from '../src/mail/examples.js';
+import { SMTP_TEXT_ENCODING } from '../src/mail/mailer.js';
 
 const [port, count] = process.argv.slice(2).map(Number) as [number, number];
 const email = (await EmailRenderer.load()).render(exampleModels()[0]!);
@@ -14,7 +15,7 @@ const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: 
 const start = performance.now();
 const inFlight = new Set<Promise<unknown>>();
 for (let i = 0; i < count; i++) {
-  const sending = transport.sendMail({ from: 'bench@example.com', to: `bare-${i}@bench.example`, subject: email.subject, html: email.html, text: email.text });
+  const sending = transport.sendMail({ from: 'bench@example.com', to: `bare-${i}@bench.example`, subject: email.subject, html: email.html, text: email.text, textEncoding: SMTP_TEXT_ENCODING });
   inFlight.add(sending);
   void sending.finally(() => inFlight.delete(sending));
   if (inFlight.size >= 100) await Promise.race(inFlight);

@@ -1,7 +1,9 @@
 /**
- * `npm run bench:profile [-- N]`: where the worker's CPU goes while it ingests N activations.
- * Runs the built worker with --cpu-prof over a preloaded queue and prints self time by function.
- * `--no-profile`: no profiler, only the rate and the CPU time of the worker's threads.
+ * `npm run bench:profile [-- N] [-- --roles consume,dispatch]`: where the worker's CPU goes
+ * while it ingests N activations (and, with the dispatch role, delivers their emails alongside).
+ * Runs the built worker with --cpu-prof over a preloaded queue and prints its main thread's time
+ * by package, then self time by function. `--no-profile`: no profiler, only the rate and the CPU
+ * time of the worker's threads.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,13 +12,15 @@ import { loadConfig } from '../src/config.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
 import { spawnWorker, FROM_BUILD } from '../test/support/worker-process.js';
 import { createVhost } from '../test/support/rabbit.js';
-import { activationEvent, HandledCounter, publishAll, tempDir, until } from './world.js';
+import { activationEvent, CountingSmtp, HandledCounter, publishAll, tempDir, until } from './world.js';
 
 const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
 const profile = !process.argv.includes('--no-profile');
+const roles = process.argv.includes('--roles') ? process.argv[process.argv.indexOf('--roles') + 1]! : 'consume';
 const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
 
 const vhost = createVhost('profile');
+const smtp = await new CountingSmtp().start();
 const { dir, remove } = tempDir();
 try {
   const cfg = loadConfig({});
@@ -24,7 +28,7 @@ try {
   await assertTopology(await setup.createChannel(), buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit }));
   await setup.close();
   await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', Array.from({ length: n }, (_, i) => activationEvent(i, template)));
-  const env = { AMQP_URL: vhost.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: 'consume' };
+  const env = { AMQP_URL: vhost.url, SMTP_URL: smtp.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: roles };
   const worker = await spawnWorker(env, profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD] : FROM_BUILD);
   const atStart = cpuTicks(worker.child.pid!);
   const handled = new HandledCounter(worker);
@@ -33,10 +37,15 @@ try {
   const seconds = (performance.now() - start) / 1000;
   const threads = cpuByThread(worker.child.pid!, atStart, seconds);
   await worker.kill('SIGTERM');
-  console.log(`${n} activations in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s); CPU of the worker's threads meanwhile: ${threads}`);
+  console.log(`${n} activations (${roles}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s), ${smtp.accepted} emails meanwhile; CPU of the worker's threads: ${threads}`);
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (file) printSelfTime(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, 40);
+  if (file) {
+    const cpuProfile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    printByPackage(cpuProfile);
+    printSelfTime(cpuProfile, 40);
+  }
 } finally {
+  await smtp.stop();
   remove();
   vhost.delete();
 }
@@ -66,7 +75,7 @@ function cpuByThread(pid: number, before: Map<string, number>, seconds: number):
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -84,4 +93,35 @@ function printSelfTime(profile: CpuProfile, top: number): void {
   for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
   }
+}
+
+/**
+ * The main thread's time by the package it was spent for: each sample goes to the innermost
+ * frame of a dependency or of the worker's own code (by directory) on its stack, so Node's
+ * internals count for whoever called them (a socket write for nodemailer or amqplib).
+ */
+function printByPackage(profile: CpuProfile): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const owner = (id: number): string => {
+    const self = byId.get(id)!.callFrame;
+    if (!self.url && self.functionName.startsWith('(')) return self.functionName;
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const { url } = byId.get(at)!.callFrame;
+      const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+      if (dependency) return dependency[1]!;
+      const own = /\/dist\/([^/]+)/.exec(url);
+      if (own) return `collab-worker ${own[1]!.replace(/\.js$/, '')}`;
+    }
+    return 'node (other)';
+  };
+  const time = new Map<string, number>();
+  profile.samples.forEach((id, i) => time.set(owner(id), (time.get(owner(id)) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...time.values()].reduce((a, b) => a + b, 0);
+  console.log('\nmain thread by package:');
+  for (const [key, us] of [...time].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  }
+  console.log('\nmain thread by function (self time):');
 }

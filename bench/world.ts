@@ -12,7 +12,12 @@ export function tempDir(): { dir: string; remove(): void } {
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Accepts every message and notes when, by recipient: no parsing, so it is never the bottleneck. */
+/** Now, in ms since the epoch with fractions: comparable between processes, unlike performance.now(). */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Accepts every message and notes when (epochMs), by recipient: no parsing, so it is never the bottleneck. */
 export class CountingSmtp {
   accepted = 0;
   readonly acceptedAt = new Map<string, number>();
@@ -23,7 +28,7 @@ export class CountingSmtp {
     onData: (stream, session, callback) => {
       stream.resume();
       stream.on('end', () => {
-        const now = performance.now();
+        const now = epochMs();
         this.accepted++;
         for (const r of session.envelope.rcptTo) if (!this.acceptedAt.has(r.address)) this.acceptedAt.set(r.address, now);
         callback();
