@@ -84,17 +84,18 @@ async function oneRun(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promis
     const rendered = await phase.render(RENDERS, MJML_RENDERS);
     Object.assign(f, { renderUs: rendered.precompiledUs, mjmlUs: rendered.mjmlUs, renderSpeedup: rendered.mjmlUs / rendered.precompiledUs });
   }
-  if (doing('large')) {
-    say(`${phase.LARGE_COUNT} activations of 1 MiB each…`);
-    const largeRun = await phase.large(url, smtp);
-    Object.assign(f, { largePeakRssMb: largeRun.peakRssMb, largeSeconds: largeRun.seconds });
-  }
   if (doing('latency')) {
     say(`the SMTP leg alone: ${RATE} emails/s for ${LEG_SECONDS} s…`);
     const leg = await phase.smtpLeg(smtp, RATE, LEG_SECONDS);
     say(`the worker: steady ${RATE} events/s for ${STEADY_SECONDS} s…`);
     const s = await phase.steady(url, smtp, RATE, STEADY_SECONDS);
     Object.assign(f, { legP50: leg.p50, legP99: leg.p99, p50: s.p50, p99: s.p99, p50OverLeg: s.p50 - leg.p50, p99OverLeg: s.p99 / leg.p99, rssGrowthPct: s.rssGrowthPct, steadyEvents: s.count });
+  }
+  // Last: 300 MB through the broker leaves RabbitMQ busy for a while, which the latency would feel.
+  if (doing('large')) {
+    say(`${phase.LARGE_COUNT} activations of 1 MiB each…`);
+    const largeRun = await phase.large(url, smtp);
+    Object.assign(f, { largePeakRssMb: largeRun.peakRssMb, largeSeconds: largeRun.seconds });
   }
   f.peakRssMb = phase.memory.peak / 1024 / 1024;
   return f;
@@ -119,7 +120,7 @@ function table(all: Figures[]): string[] {
     has('deliveryPerSec') && ['delivery (emails/s)', v('deliveryPerSec'), `bare nodemailer pool ${v('bareSmtpPerSec')}/s; ratio ${v('deliveryRatio', 2)}; worker CPU per email ${v('deliveryCpuMs', 3)} ms`, 'ratio ≥ 0.95'],
     has('renderUs') && ['render (µs/email)', v('renderUs', 2), `mjml2html per email ${v('mjmlUs')} µs, ${v('renderSpeedup')}× faster`, '≥ 500×'],
     has('p50') && [`latency at ${RATE}/s, p50 (ms)`, v('p50', 2), `SMTP leg alone ${v('legP50', 2)}; worker − leg ${v('p50OverLeg', 2)}`, '≤ leg + 3 ms'],
-    has('p99') && [`latency at ${RATE}/s, p99 (ms)`, v('p99', 2), `SMTP leg alone ${v('legP99', 2)}; worker / leg ${v('p99OverLeg', 2)} (${v('steadyEvents')} events)`, '≤ 1.5 × leg'],
+    has('p99') && [`latency at ${RATE}/s, p99 (ms)`, v('p99', 2), `SMTP leg alone ${v('legP99', 2)}; worker / leg ${v('p99OverLeg', 2)} (${v('steadyEvents')} events after 5 s)`, '≤ 1.5 × leg'],
     ['worker memory', `peak RSS ${v('peakRssMb')} MB`, has('rssGrowthPct') ? `RSS growth ${v('rssGrowthPct', 2)} % over ${STEADY_SECONDS} s steady` : '', '≤ 200 MB, ≤ 5 %'],
     has('largePeakRssMb') && [`  ${phase.LARGE_COUNT} × 1 MiB queued`, `peak RSS ${v('largePeakRssMb')} MB`, `all handled in ${v('largeSeconds', 1)} s (MAX_BYTES_IN_FLIGHT 4 MiB)`, '≤ 200 MB'],
     has('pg1IngestPerSec') && ['ingest on PostgreSQL, 1 process (events/s)', v('pg1IngestPerSec'), `worker CPU per event ${v('pg1IngestCpuMs', 3)} ms`, ''],
