@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --runs N] [-- --only ingest,delivery,postgres,render,large,latency]`:
+ * `npm run bench [-- --quick] [-- --runs N] [-- --only ingest,delivery,postgres,render,large,latency]
+ * [-- --steady-seconds S]`:
  * the worker against the raw limits of the same broker, mail server and disk, measured side by
  * side in one run (phases in phases.ts). With `--runs N` every phase runs N times and each
  * figure is shown as the median with its range. Prints a table, then one line of JSON.
@@ -19,7 +20,7 @@ const doing = (group: (typeof GROUPS)[number]) => only.includes(group);
 
 const N = quick ? 3_000 : 20_000;
 const RATE = 200;
-const STEADY_SECONDS = quick ? 15 : 300;
+const STEADY_SECONDS = args.includes('--steady-seconds') ? Number(args[args.indexOf('--steady-seconds') + 1]) : quick ? 15 : 300;
 const LEG_SECONDS = quick ? 15 : 60;
 const RENDERS = quick ? 20_000 : 100_000;
 const MJML_RENDERS = quick ? 30 : 100;
@@ -140,6 +141,8 @@ try {
   for (let run = 1; run <= runs; run++) {
     say(`bench${quick ? ' --quick' : ''}: run ${run} of ${runs}`);
     all.push(await oneRun(vhost.url, smtp, bodies));
+    // Each run's figures as soon as it ends: a later run that fails does not take them along.
+    say(JSON.stringify({ run, ...all.at(-1) }));
   }
   for (const line of table(all)) console.log(line);
   const phases = Object.entries(phase.memory.byPhase).map(([name, rss]) => `${name} ${Math.round(rss / 1024 / 1024)} MB`).join(', ');
