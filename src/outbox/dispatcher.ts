@@ -131,14 +131,18 @@ export class OutboxDispatcher implements OutboxHandoff {
     this.pump();
   }
 
-  /** Stops leasing, sends what it holds, and waits until every outcome is recorded. */
+  /**
+   * Stops leasing, sends what it holds, and waits until every outcome is recorded. A feeder or
+   * recorder waiting for an unreachable database gives up at once (the rows are sent again after
+   * their lease).
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe();
+    this.stopping.abort(new Error('the worker is stopping'));
     this.wakeFeeder?.();
     await this.feeder;
     while (this.sending.size > 0) await Promise.all(this.sending);
-    this.stopping.abort(new Error('the worker is stopping'));
     await this.recorder.idle();
   }
 
