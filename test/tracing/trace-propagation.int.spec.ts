@@ -37,6 +37,12 @@ afterEach(() => h.close());
 
 const traceIdOf = (traceparent: unknown) => TRACEPARENT_SHAPE.exec(String(traceparent))?.[1];
 const handledLines = (eventId: string) => lines.filter((l) => l.msg === 'message handled' && l.eventId === eventId);
+/**
+ * The event's "message handled" lines once the last one has `outcome`: the line is written when
+ * the delivery is settled, which can come after its effects leave (they start at the commit).
+ */
+const settledLines = (eventId: string, outcome = 'acked') =>
+  waitFor(() => handledLines(eventId).at(-1)?.outcome === outcome && handledLines(eventId), `the ${outcome} line of ${eventId}`);
 
 describe('trace context', () => {
   it('comes back on the command, the invitation-sent event and in the email header', async () => {
@@ -55,7 +61,7 @@ describe('trace context', () => {
     }
     expect(email!.parsed.headers.get('traceparent')).toBe(TRACEPARENT);
     expect(email!.parsed.headers.get('tracestate')).toBe('upstream=abc,other=1');
-    expect(handledLines(activation.id as string)).toMatchObject([{ traceId: TRACE_ID, outcome: 'acked' }]);
+    expect(await settledLines(activation.id as string)).toMatchObject([{ traceId: TRACE_ID, outcome: 'acked' }]);
   });
 
   it('starts a new trace for an event without one: everything it causes carries it, and its log line', async () => {
@@ -66,7 +72,7 @@ describe('trace context', () => {
     const traceId = traceIdOf(event!.body.traceparent);
     expect(traceId).toBeDefined();
     expect(traceIdOf(email!.parsed.headers.get('traceparent'))).toBe(traceId);
-    expect(handledLines(activation.id as string)).toMatchObject([{ traceId }]);
+    expect(await settledLines(activation.id as string)).toMatchObject([{ traceId }]);
   });
 
   it('ignores a malformed traceparent with a warning, handles the event in a new trace', async () => {
@@ -78,7 +84,7 @@ describe('trace context', () => {
     expect(event!.body.tracestate).toBeUndefined(); // W3C: no tracestate without a valid traceparent
     const warning = lines.find((l) => /malformed traceparent/.test(l.msg as string));
     expect(warning).toMatchObject({ level: 40, eventId: activation.id, traceId, traceparent: '00-not-a-trace-01' });
-    expect(handledLines(activation.id as string)).toMatchObject([{ traceId, outcome: 'acked' }]);
+    expect(await settledLines(activation.id as string)).toMatchObject([{ traceId, outcome: 'acked' }]);
     expect(await h.query('SELECT id FROM failed_messages')).toEqual([]);
   });
 
@@ -106,6 +112,6 @@ describe('trace context', () => {
     // collaboration-approved goes to the agency user who activated it.
     const [approvedEmail] = await waitFor(() => h.smtp.to('anna.andersson@byran-norr.example').length === 1 && h.smtp.to('anna.andersson@byran-norr.example'), 'the approval email');
     expect(traceIdOf(approvedEmail!.parsed.headers.get('traceparent'))).toBe(traceId);
-    expect(handledLines(approval.id as string).at(-1)).toMatchObject({ traceId, outcome: 'acked' });
+    expect((await settledLines(approval.id as string)).at(-1)).toMatchObject({ traceId, outcome: 'acked' });
   });
 });
