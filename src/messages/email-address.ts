@@ -4,7 +4,11 @@
  * `xn--kaffekoppen-ume-vlb.example`) and a local part in any script (`öjvind@…`).
  */
 import { domainToASCII } from 'node:url';
-import validator from 'validator';
+// The one validator used, not the package's index, which loads all ~100 of them (MBs of memory).
+import isEmailModule from 'validator/lib/isEmail.js';
+
+// A CommonJS module whose types declare an ES default export: the function is its `default`.
+const isEmail = isEmailModule.default;
 
 /**
  * True for `local@domain` with a dot-atom local part (UTF-8 allowed, at most 64 octets) and a
@@ -15,7 +19,7 @@ import validator from 'validator';
  */
 export function isEmailAddress(text: string): boolean {
   if (/[\p{C}\p{Z}]/u.test(text) || domainToASCII(text.slice(text.lastIndexOf('@') + 1)) === '') return false;
-  return validator.isEmail(text, {
+  return isEmail(text, {
     allow_utf8_local_part: true,
     require_tld: true,
     allow_display_name: false,

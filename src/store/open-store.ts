@@ -1,7 +1,5 @@
 /** Picks the store adapter from the settings: PostgreSQL when DATABASE_URL is set, else the SQLite file. */
 import type { Store } from './store.js';
-import { SqliteStore } from './sqlite/store.js';
-import { PostgresStore } from './postgres/store.js';
 import type { Logger } from '../logger.js';
 
 export interface StoreSettings {
@@ -35,9 +33,13 @@ export interface OpenOptions {
  * SettingError for DATABASE_PATH (cannot be opened) or DATABASE_URL (bad URL, connection refused,
  * wrong credentials).
  */
-export function openStore(settings: StoreSettings, log?: Logger, options: OpenOptions = {}): Promise<Store> {
+export async function openStore(settings: StoreSettings, log?: Logger, options: OpenOptions = {}): Promise<Store> {
+  // Each adapter is loaded only when used: the PostgreSQL driver alone is several MB of a
+  // SQLite worker's resident memory (bench: peak RSS).
   if (settings.databaseUrl) {
+    const { PostgresStore } = await import('./postgres/store.js');
     return PostgresStore.open({ url: settings.databaseUrl, size: settings.databasePoolSize ?? 10, log, setting: settings.urlSetting });
   }
+  const { SqliteStore } = await import('./sqlite/store.js');
   return SqliteStore.open(settings.databasePath, options);
 }
