@@ -167,10 +167,13 @@ export class EventConsumer {
         }
         const batch = this.buffer.splice(0, this.deps.batchSize);
         const number = this.batchNumber++;
-        this.inProgress.set(number, performance.now());
+        const started = performance.now();
+        this.inProgress.set(number, started);
+        for (const d of batch) this.deps.metrics.batchWaitSeconds.observe((started - d.receivedAt) / 1000);
         let committed: CommittedBatch | undefined;
         try {
           committed = await this.commit(batch);
+          this.deps.metrics.batchCommitSeconds.observe((performance.now() - started) / 1000);
         } catch (err) {
           this.inProgress.delete(number);
           this.giveBack(batch, err as Error);

@@ -12,6 +12,7 @@ import { deriveToken } from '../admin/activation-token.js';
 import { activationUrl, senderFor } from '../mail/sender.js';
 import type { TraceSpan, Tracing } from '../tracing/tracing.js';
 import type { TraceExtension } from '../tracing/trace-context.js';
+import type { Metrics } from '../metrics.js';
 
 export interface RowDeliveryDeps {
   broker: Broker;
@@ -20,6 +21,7 @@ export interface RowDeliveryDeps {
   activationSecret: string;
   mailFrom: string | undefined;
   tracing: Tracing;
+  metrics: Metrics;
 }
 
 /** What one attempt came to. `permanent`: the mail server's final word (5xx), no retry helps. */
@@ -30,6 +32,7 @@ export class RowDelivery {
 
   /** Never rejects: a failure is a result. */
   async deliver(row: OutboxRow): Promise<DeliveryResult> {
+    const started = performance.now();
     const span = this.span(row);
     try {
       if (row.channel === 'email') await this.sendEmail(row.id, row.payload as EmailPayload, span.extension);
@@ -40,6 +43,8 @@ export class RowDelivery {
       const error = err instanceof Error ? err : new Error(String(err));
       span.end({ error: `${error.name}: ${error.message}` });
       return { seq: row.seq, traceId: span.traceId, ok: false, error, permanent: row.channel === 'email' && isPermanentMailError(err) };
+    } finally {
+      this.deps.metrics.outboxAttemptSeconds.observe({ channel: row.channel }, (performance.now() - started) / 1000);
     }
   }
 
