@@ -5,6 +5,7 @@
  * side in one run (phases in phases.ts). With `--runs N` every phase runs N times and each
  * figure is shown as the median with its range. Prints a table, then one line of JSON.
  */
+import fs from 'node:fs';
 import { CountingSmtp, activationEvent } from './world.js';
 import { createVhost } from '../test/support/rabbit.js';
 import * as phase from './phases.js';
@@ -31,6 +32,7 @@ const say = (text: string) => process.stderr.write(`${text}\n`);
 async function oneRun(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promise<Figures> {
   const f: Figures = {};
   phase.memory.peak = 0;
+  const cpuAtStart = machineCpu();
   if (doing('ingest') || doing('delivery') || doing('postgres')) {
     say(`bare consume-and-ack of ${N}…`);
     f.bareAckPerSec = await phase.bareAck(url, bodies);
@@ -91,6 +93,7 @@ async function oneRun(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promis
     say(`the worker: steady ${RATE} events/s for ${STEADY_SECONDS} s…`);
     const s = await phase.steady(url, smtp, RATE, STEADY_SECONDS);
     Object.assign(f, { legP50: leg.p50, legP99: leg.p99, p50: s.p50, p99: s.p99, p50OverLeg: s.p50 - leg.p50, p99OverLeg: s.p99 / leg.p99, rssGrowthPct: s.rssGrowthPct, steadyEvents: s.count });
+    Object.assign(f, { legMean: leg.mean, mean: s.mean, waitMs: s.steps.waitMs, commitMs: s.steps.commitMs, emailAttemptMs: s.steps.emailAttemptMs });
   }
   // Last: 300 MB through the broker leaves RabbitMQ busy for a while, which the latency would feel.
   if (doing('large')) {
@@ -99,7 +102,15 @@ async function oneRun(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promis
     Object.assign(f, { largePeakRssMb: largeRun.peakRssMb, largeSeconds: largeRun.seconds });
   }
   f.peakRssMb = phase.memory.peak / 1024 / 1024;
+  const cpuAtEnd = machineCpu();
+  f.stealPct = ((cpuAtEnd.steal - cpuAtStart.steal) / (cpuAtEnd.total - cpuAtStart.total)) * 100;
   return f;
+}
+
+/** The machine's CPU time since boot, all cores, in ticks: the total and what the host took (steal; proc(5)). */
+function machineCpu(): { total: number; steal: number } {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: fields.reduce((sum, x) => sum + x, 0), steal: fields[7] ?? 0 };
 }
 
 /** Median of the runs, and their range when there are several. */
@@ -121,8 +132,10 @@ function table(all: Figures[]): string[] {
     has('deliveryPerSec') && ['delivery (emails/s)', v('deliveryPerSec'), `bare nodemailer pool ${v('bareSmtpPerSec')}/s; ratio ${v('deliveryRatio', 2)}; worker CPU per email ${v('deliveryCpuMs', 3)} ms`, 'ratio ≥ 0.95'],
     has('renderUs') && ['render (µs/email)', v('renderUs', 2), `mjml2html per email ${v('mjmlUs')} µs, ${v('renderSpeedup')}× faster`, '≥ 500×'],
     has('p50') && [`latency at ${RATE}/s, p50 (ms)`, v('p50', 2), `SMTP leg alone ${v('legP50', 2)}; worker − leg ${v('p50OverLeg', 2)}`, '≤ leg + 3 ms'],
+    has('mean') && [`latency at ${RATE}/s, mean (ms)`, v('mean', 2), `SMTP leg alone ${v('legMean', 2)}; the worker's steps (means): wait for the batch before ${v('waitMs', 2)}, the batch's transaction ${v('commitMs', 2)}, the email's attempt ${v('emailAttemptMs', 2)}`, ''],
     has('p99') && [`latency at ${RATE}/s, p99 (ms)`, v('p99', 2), `SMTP leg alone ${v('legP99', 2)}; worker / leg ${v('p99OverLeg', 2)} (${v('steadyEvents')} events after 5 s)`, '≤ 1.5 × leg'],
     ['worker memory', `peak RSS ${v('peakRssMb')} MB`, has('rssGrowthPct') ? `RSS growth ${v('rssGrowthPct', 2)} % over ${STEADY_SECONDS} s steady` : '', '≤ 200 MB, ≤ 5 %'],
+    has('stealPct') && ['the machine', `steal ${v('stealPct', 1)} %`, 'CPU time the host took from this VM over the run (/proc/stat), a share of both cores: figures of runs with more vary more', ''],
     has('largePeakRssMb') && [`  ${phase.LARGE_COUNT} × 1 MiB queued`, `peak RSS ${v('largePeakRssMb')} MB`, `all handled in ${v('largeSeconds', 1)} s (MAX_BYTES_IN_FLIGHT 4 MiB)`, '≤ 200 MB'],
     has('pg1IngestPerSec') && ['ingest on PostgreSQL, 1 process (events/s)', v('pg1IngestPerSec'), `worker CPU per event ${v('pg1IngestCpuMs', 3)} ms`, ''],
     has('pg2IngestPerSec') && ['ingest on PostgreSQL, 2 processes (events/s)', v('pg2IngestPerSec'), '', ''],

@@ -116,3 +116,28 @@ export async function publishAll(url: string, exchange: string, routingKey: stri
   await channel.waitForConfirms();
   await connection.close();
 }
+
+/** A histogram's sum (seconds) and count, by series (name plus labels), from one scrape of /metrics. */
+export type HistogramTotals = Map<string, { sum: number; count: number }>;
+
+/** One scrape of the worker's /metrics: every histogram's `_sum` and `_count`. */
+export async function scrapeHistograms(httpPort: number): Promise<HistogramTotals> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const totals: HistogramTotals = new Map();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)_(sum|count)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const series = `${match[1]}${match[3] ?? ''}`;
+    const entry = totals.get(series) ?? { sum: 0, count: 0 };
+    entry[match[2] as 'sum' | 'count'] = Number(match[4]);
+    totals.set(series, entry);
+  }
+  return totals;
+}
+
+/** The mean of a series between two scrapes, in ms (NaN when nothing was observed). */
+export function meanMsBetween(before: HistogramTotals, after: HistogramTotals, series: string): number {
+  const a = before.get(series) ?? { sum: 0, count: 0 };
+  const b = after.get(series) ?? { sum: 0, count: 0 };
+  return ((b.sum - a.sum) / (b.count - a.count)) * 1000;
+}
