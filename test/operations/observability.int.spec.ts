@@ -29,7 +29,12 @@ describe('health and metrics', () => {
     await h.publish(fixture('invalid/truncated-json.txt'), 'collaboration.activated');
     await h.smtp.waitForCount(1);
     await h.capture.waitForEvents(2);
-    await waitFor(async () => /collab_published_total\{type="collaboration.invitation-sent",result="confirmed"\} 1/.test((await get(port, '/metrics')).body), 'the publish to be counted');
+    // Counted when recorded: outcomes are written in groups, up to 100 ms after they happened.
+    const counted = [/collab_published_total\{type="collaboration.invitation-sent",result="confirmed"\} 1/, /collab_emails_total\{kind="admin-welcome",result="sent"\} 1/];
+    await waitFor(async () => {
+      const metrics = (await get(port, '/metrics')).body;
+      return counted.every((c) => c.test(metrics));
+    }, 'the publish and the email to be counted');
 
     const { status, body } = await get(port, '/metrics');
     expect(status).toBe(200);
@@ -38,6 +43,11 @@ describe('health and metrics', () => {
     expect(body).toMatch(/^collab_emails_total\{kind="admin-welcome",result="sent"\} 1$/m);
     expect(body).toMatch(/^collab_published_total\{type="subscription.service.activate",result="confirmed"\} 1$/m);
     expect(body).toMatch(/^collab_message_handling_seconds_count\{type="collaboration.activated"\} 2$/m);
+    // Where the time went: each delivery's wait for its batch, each batch's transaction, each attempt.
+    expect(body).toMatch(/^collab_batch_wait_seconds_count 2$/m);
+    expect(body).toMatch(/^collab_batch_commit_seconds_count [12]$/m);
+    expect(body).toMatch(/^collab_outbox_attempt_seconds_count\{channel="email"\} 1$/m);
+    expect(Number(/^collab_outbox_attempt_seconds_sum\{channel="email"\} (\S+)$/m.exec(body)?.[1])).toBeGreaterThan(0);
     expect(body).toMatch(/^collab_broker_connected 1$/m);
     expect(body).toMatch(/^collab_outbox_pending \d+$/m);
     expect(body).toMatch(/^collab_outbox_oldest_age_seconds /m);
