@@ -287,7 +287,7 @@ export class EventConsumer {
   private async adjustPrefetch(batch: Delivery[], committed: boolean): Promise<void> {
     let largest = 0;
     for (const d of batch) largest = Math.max(largest, d.msg.content.length);
-    const next = this.window.afterBatch(largest, committed);
+    const next = this.window.afterBatch(largest, committed ? batch.length : 0);
     if (next === undefined || this.stopped) return;
     await this.events.resize(next).catch((err: Error) => this.deps.log.warn({ err: err.message, prefetch: next }, 'could not change the prefetch'));
   }

@@ -3,10 +3,12 @@
  * that the bytes in flight stay within a budget. RabbitMQ counts prefetch in messages only (it
  * does not implement a byte limit), so the window is derived from the sizes the worker has seen:
  *
- * - slow start: after every (re)subscribe it starts small and doubles after each committed
- *   batch, so a worker killed right after it connects has held only a few messages, and a crash
- *   loop does not push the delivery count of a full prefetch of sound messages towards the
- *   delivery limit;
+ * - slow start: after every (re)subscribe it starts small and doubles each time a whole window's
+ *   worth of messages has been committed (as TCP's congestion window grows by what is
+ *   acknowledged, RFC 5681 section 3.1), so a worker killed right after it connects has held only
+ *   a few messages, and a crash loop does not push the delivery count of a full prefetch of sound
+ *   messages towards the delivery limit. Doubling after any commit, a worker that committed one
+ *   message before each kill held 16 more each time: the same ones, at the head of the queue;
  * - byte budget: never more than `budgetBytes / largest recent message`, shrinking at once when
  *   large messages arrive and growing back (doubling) when they are gone.
  *
@@ -26,6 +28,8 @@ export interface PrefetchWindowOptions {
 
 export class PrefetchWindow {
   private size: number;
+  /** Messages committed since the window last changed: it doubles once they fill it. */
+  private committedSinceChange = 0;
   /** The largest message of each of the last few batches, oldest first. */
   private readonly recentLargest: number[] = [];
 
@@ -42,22 +46,26 @@ export class PrefetchWindow {
   /** After a (re)subscribe: start small again (the size estimate is kept). Returns the prefetch. */
   restart(): number {
     this.size = Math.min(this.options.initial, this.ceiling());
+    this.committedSinceChange = 0;
     return this.size;
   }
 
   /**
    * A batch was handled, before it is acked (nothing more arrives until then): shrink at once to
-   * what the byte budget allows, or, when `committed`, grow (at most double) towards it.
-   * `largestBytes` is the batch's largest message body. Returns the new prefetch when it
-   * changed, else undefined.
+   * what the byte budget allows, or grow (double) towards it once the messages committed since
+   * the last change fill the window. `largestBytes` is the batch's largest message body;
+   * `committedMessages` how many messages its commit settled (0: the database failed). Returns
+   * the new prefetch when it changed, else undefined.
    */
-  afterBatch(largestBytes: number, committed: boolean): number | undefined {
+  afterBatch(largestBytes: number, committedMessages: number): number | undefined {
     this.recentLargest.push(largestBytes);
     if (this.recentLargest.length > (this.options.memory ?? 4)) this.recentLargest.shift();
+    this.committedSinceChange += committedMessages;
     const ceiling = this.ceiling();
-    const next = this.size > ceiling ? ceiling : committed ? Math.min(ceiling, this.size * 2) : this.size;
+    const next = this.size > ceiling ? ceiling : this.committedSinceChange >= this.size ? Math.min(ceiling, this.size * 2) : this.size;
     if (next === this.size) return undefined;
     this.size = next;
+    this.committedSinceChange = 0;
     return next;
   }
 
