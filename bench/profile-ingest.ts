@@ -1,9 +1,10 @@
 /**
- * `npm run bench:profile [-- N] [-- --roles consume,dispatch]`: where the worker's CPU goes
- * while it ingests N activations (and, with the dispatch role, delivers their emails alongside).
- * Runs the built worker with --cpu-prof over a preloaded queue and prints its main thread's time
- * by package, then self time by function. `--no-profile`: no profiler, only the rate and the CPU
- * time of the worker's threads.
+ * `npm run bench:profile [-- N] [-- --roles consume,dispatch] [-- --rate R]`: where the worker's
+ * CPU goes while it ingests N activations (and, with the dispatch role, delivers their emails
+ * alongside). Runs the built worker with --cpu-prof over a preloaded queue, or with `--rate R`
+ * fed R activations a second as they are published (the latency's case: batches of one or two),
+ * and prints its main thread's time by package, then self time by function. `--no-profile`: no
+ * profiler, only the rate and the CPU time of the worker's threads.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ import { activationEvent, CountingSmtp, HandledCounter, publishAll, tempDir, unt
 const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
 const profile = !process.argv.includes('--no-profile');
 const roles = process.argv.includes('--roles') ? process.argv[process.argv.indexOf('--roles') + 1]! : 'consume';
+const rate = process.argv.includes('--rate') ? Number(process.argv[process.argv.indexOf('--rate') + 1]) : undefined;
+if (rate !== undefined && !(rate > 0)) throw new Error('bench:profile: --rate takes activations per second, e.g. --rate 200');
 const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
 
 const vhost = createVhost('profile');
@@ -27,17 +30,20 @@ try {
   const setup = await amqp.connect(vhost.url);
   await assertTopology(await setup.createChannel(), buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit }));
   await setup.close();
-  await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', Array.from({ length: n }, (_, i) => activationEvent(i, template)));
+  const bodies = Array.from({ length: n }, (_, i) => activationEvent(i, template));
+  if (rate === undefined) await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
   const env = { AMQP_URL: vhost.url, SMTP_URL: smtp.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: roles };
   const worker = await spawnWorker(env, profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD] : FROM_BUILD);
   const atStart = cpuTicks(worker.child.pid!);
   const handled = new HandledCounter(worker);
   const start = performance.now();
+  if (rate !== undefined) await publishAtRate(vhost.url, bodies, rate);
   await until(() => handled.count() >= n, 'all handled');
   const seconds = (performance.now() - start) / 1000;
   const threads = cpuByThread(worker.child.pid!, atStart, seconds);
+  const cpuPerEvent = `${((threadSeconds(worker.child.pid!, atStart) * 1000) / n).toFixed(3)} ms of CPU per event`;
   await worker.kill('SIGTERM');
-  console.log(`${n} activations (${roles}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s), ${smtp.accepted} emails meanwhile; CPU of the worker's threads: ${threads}`);
+  console.log(`${n} activations (${roles}${rate ? `, fed ${rate}/s` : ''}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s), ${smtp.accepted} emails meanwhile; CPU of the worker's threads: ${threads}; ${cpuPerEvent}`);
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file) {
     const cpuProfile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
@@ -59,6 +65,27 @@ function cpuTicks(pid: number): Map<string, number> {
       return [tid, Number(fields[11]) + Number(fields[12])];
     }),
   );
+}
+
+/** Publishes `bodies` on schedule, body i at start + i / rate s, with confirms. */
+async function publishAtRate(url: string, bodies: Buffer[], perSecond: number): Promise<void> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createConfirmChannel();
+  const start = performance.now();
+  for (let i = 0; i < bodies.length; i++) {
+    const wait = start + (i * 1000) / perSecond - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    channel.publish(EVENTS_EXCHANGE, 'collaboration.activated', bodies[i]!, { persistent: true, contentType: 'application/cloudevents+json' });
+  }
+  await channel.waitForConfirms();
+  await connection.close();
+}
+
+/** CPU time of all the worker's threads since `before`, in s. */
+function threadSeconds(pid: number, before: Map<string, number>): number {
+  let ticks = 0;
+  for (const [tid, now] of cpuTicks(pid)) ticks += now - (before.get(tid) ?? 0);
+  return ticks / 100;
 }
 
 /** The main thread against the rest (libuv's pool, where SQLite runs, and V8's helpers), as a share of the wall time. */
