@@ -250,13 +250,14 @@ export async function steady(url: string, smtp: CountingSmtp, rate: number, seco
     // Publish on schedule: event i goes out at start + i / rate.
     const wait = start + (i * 1000) / rate - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (i === rate * WARM_UP_SECONDS) warm = scrapeHistograms(worker.httpPort);
+    if (i >= rate * WARM_UP_SECONDS) warm ??= scrapeHistograms(worker.httpPort);
     publishedAt.set(`c-${offset + i}@bench.example`, epochMs());
     channel.publish(EVENTS_EXCHANGE, 'collaboration.activated', activationEvent(offset + i, template), { persistent: true });
   }
   await channel.waitForConfirms();
   await until(() => smtp.accepted >= total, 'steady emails', 120_000);
-  const [before, after] = [await warm!, await scrapeHistograms(worker.httpPort)];
+  if (!warm) throw new Error(`bench: the steady phase must last longer than its ${WARM_UP_SECONDS} s warm-up`);
+  const [before, after] = [await warm, await scrapeHistograms(worker.httpPort)];
   const steps: LatencySteps = {
     waitMs: meanMsBetween(before, after, 'collab_batch_wait_seconds'),
     commitMs: meanMsBetween(before, after, 'collab_batch_commit_seconds'),

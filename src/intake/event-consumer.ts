@@ -173,7 +173,8 @@ export class EventConsumer {
         let committed: CommittedBatch | undefined;
         try {
           committed = await this.commit(batch);
-          this.deps.metrics.batchCommitSeconds.observe((performance.now() - started) / 1000);
+          // Only transactions that committed: a failed one, or one that waited out an outage, is not a commit's time.
+          if (committed?.committed) this.deps.metrics.batchCommitSeconds.observe((performance.now() - started) / 1000);
         } catch (err) {
           this.inProgress.delete(number);
           this.giveBack(batch, err as Error);
@@ -282,7 +283,7 @@ export class EventConsumer {
 
   /**
    * Before the batch is acked (nothing more arrives until then): fit the prefetch to the byte
-   * budget and the sizes just seen, growing only after a commit.
+   * budget and the sizes just seen, growing once a window's worth has been committed.
    */
   private async adjustPrefetch(batch: Delivery[], committed: boolean): Promise<void> {
     let largest = 0;

@@ -28,7 +28,10 @@ export interface PrefetchWindowOptions {
 
 export class PrefetchWindow {
   private size: number;
-  /** Messages committed since the window last changed: it doubles once they fill it. */
+  /**
+   * Messages committed since the window last changed: it doubles once they fill it. At its
+   * ceiling it keeps counting, so a ceiling that rises (smaller messages) is reached at once.
+   */
   private committedSinceChange = 0;
   /** The largest message of each of the last few batches, oldest first. */
   private readonly recentLargest: number[] = [];

@@ -30,7 +30,11 @@ describe('health and metrics', () => {
     await h.smtp.waitForCount(1);
     await h.capture.waitForEvents(2);
     // Counted when recorded: outcomes are written in groups, up to 100 ms after they happened.
-    const counted = [/collab_published_total\{type="collaboration.invitation-sent",result="confirmed"\} 1/, /collab_emails_total\{kind="admin-welcome",result="sent"\} 1/];
+    const counted = [
+      /collab_published_total\{type="collaboration.invitation-sent",result="confirmed"\} 1/,
+      /collab_published_total\{type="subscription.service.activate",result="confirmed"\} 1/,
+      /collab_emails_total\{kind="admin-welcome",result="sent"\} 1/,
+    ];
     await waitFor(async () => {
       const metrics = (await get(port, '/metrics')).body;
       return counted.every((c) => c.test(metrics));
