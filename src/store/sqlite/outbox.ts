@@ -12,23 +12,13 @@ import { outboxRowFromRow, writtenRows, type OutboxBacklog, type OutboxEntry, ty
  * Ids are deterministic: writing the same effect again is a no-op.
  */
 export async function addToOutbox(sql: Sql, entries: OutboxEntry[], now: number, lease?: OutboxLease): Promise<OutboxRow[]> {
+  const head = 'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at, lease_until, lease_owner)';
+  const rows = entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now, lease?.until ?? null, lease?.owner ?? null]);
   if (!lease) {
-    await insertRows(
-      sql,
-      'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at)',
-      7,
-      entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now]),
-      'ON CONFLICT (id) DO NOTHING',
-    );
+    await insertRows(sql, head, 9, rows, 'ON CONFLICT (id) DO NOTHING');
     return [];
   }
-  const written = await insertRowsReturning<{ seq: number; id: string }>(
-    sql,
-    'INSERT INTO outbox (id, channel, topic, collaboration_id, payload, next_attempt_at, created_at, lease_until, lease_owner)',
-    9,
-    entries.map((e) => [e.id, e.channel, e.topic, e.collaborationId, JSON.stringify(e.payload), 0, now, lease.until, lease.owner]),
-    'ON CONFLICT (id) DO NOTHING RETURNING seq, id',
-  );
+  const written = await insertRowsReturning<{ seq: number; id: string }>(sql, head, 9, rows, 'ON CONFLICT (id) DO NOTHING RETURNING seq, id');
   return writtenRows(entries, new Map(written.map((r) => [r.id, r.seq])), now);
 }
 
