@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
 import { FROM_BUILD, spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { CountingSmtp, HandledCounter, activationEvent, epochMs, meanMsBetween, percentile, publishAll, scrapeHistograms, tempDir, until, type HistogramTotals } from './world.js';
+import { CountingSmtp, HandledCounter, activationEvent, publishAll, tempDir, until } from './world.js';
 import { createDatabase } from '../test/support/postgres.js';
 
 export const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
@@ -38,7 +38,7 @@ export async function postgresStore(): Promise<BenchStore> {
   return { label: 'PostgreSQL', dir, env: { DATABASE_URL: database.url, ACTIVATION_SECRET: 'bench-secret' }, remove: async () => (remove(), await database.drop()) };
 }
 
-function workerEnv(url: string, store: BenchStore, smtp: CountingSmtp, roles: string): Record<string, string> {
+export function workerEnv(url: string, store: BenchStore, smtp: CountingSmtp, roles: string): Record<string, string> {
   const dbPath = path.join(store.dir, 'bench.db');
   return { AMQP_URL: url, SMTP_URL: smtp.url, DATABASE_PATH: dbPath, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: roles, MAIL_DIR: store.dir, ...store.env };
 }
@@ -54,7 +54,7 @@ function cpuMsOf(pid: number): number {
 }
 
 /** The worker's resident memory, read from /proc: the worker runs in a process of its own. */
-function rssOf(pid: number): number {
+export function rssOf(pid: number): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -63,7 +63,7 @@ function rssOf(pid: number): number {
   }
 }
 
-async function startWorker(environment: Record<string, string>, phase: string): Promise<WorkerProcess> {
+export async function startWorker(environment: Record<string, string>, phase: string): Promise<WorkerProcess> {
   const worker = await spawnWorker(environment, FROM_BUILD);
   const timer = setInterval(() => {
     const rss = rssOf(worker.child.pid!);
@@ -190,89 +190,6 @@ export async function storage(kind: 'sqlite' | 'postgres', n: number): Promise<S
 
 export async function render(renders: number, mjmlRenders: number): Promise<{ precompiledUs: number; mjmlUs: number }> {
   return JSON.parse(await runScript('bench/render.ts', [String(renders), String(mjmlRenders)])) as { precompiledUs: number; mjmlUs: number };
-}
-
-export interface Latency {
-  p50: number;
-  p99: number;
-  /** Mean, ms. */
-  mean: number;
-  count: number;
-}
-
-/**
- * Where the worker's time goes, means in ms after the warm-up, from its own histograms (one
- * scrape of /metrics at the end of the warm-up and one at the end): a delivery's wait for the
- * batch before it, its batch's transaction, an email's delivery attempt (render, MIME, SMTP).
- */
-export interface LatencySteps {
-  waitMs: number;
-  commitMs: number;
-  emailAttemptMs: number;
-}
-
-function latencies(sentAt: Iterable<[string, number]>, smtp: CountingSmtp): Latency {
-  const sorted = [...sentAt].map(([to, at]) => smtp.acceptedAt.get(to)! - at).sort((a, b) => a - b);
-  const mean = sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length;
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, count: sorted.length };
-}
-
-/** The SMTP leg alone (bench/smtp-leg.ts): send → accepted at `rate` emails/s, one at a time. */
-export async function smtpLeg(smtp: CountingSmtp, rate: number, seconds: number): Promise<Latency> {
-  smtp.reset();
-  const sentAt = JSON.parse(await runScript('bench/smtp-leg.ts', [String(smtp.port), String(rate), String(seconds)])) as Record<string, number>;
-  return latencies(Object.entries(sentAt), smtp);
-}
-
-/** Events of the first seconds of a steady run, left out of its percentiles (see steady). */
-const WARM_UP_SECONDS = 5;
-
-/**
- * A steady `rate` activations/s through the whole worker (consuming and delivering): publish →
- * email accepted, after a warm-up of WARM_UP_SECONDS (the prefetch's slow start, the mail pool's
- * first connections, each waiting 100 ms for the server's greeting, and the JIT; the SMTP leg is
- * warmed the same way), and the worker's RSS growth after warm-up.
- */
-export async function steady(url: string, smtp: CountingSmtp, rate: number, seconds: number): Promise<Latency & { rssGrowthPct: number; steps: LatencySteps }> {
-  smtp.reset();
-  const store = sqliteStore();
-  const worker = await startWorker(workerEnv(url, store, smtp, 'consume,dispatch'), 'consume,dispatch at a steady rate');
-  const connection = await amqp.connect(url);
-  const channel = await connection.createConfirmChannel();
-  const publishedAt = new Map<string, number>();
-  const total = rate * seconds;
-  const rss: number[] = [];
-  const sampler = setInterval(() => rss.push(rssOf(worker.child.pid!)), 1000);
-  const offset = 1_000_000;
-  const start = performance.now();
-  let warm: Promise<HistogramTotals> | undefined;
-  for (let i = 0; i < total; i++) {
-    // Publish on schedule: event i goes out at start + i / rate.
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (i >= rate * WARM_UP_SECONDS) warm ??= scrapeHistograms(worker.httpPort);
-    publishedAt.set(`c-${offset + i}@bench.example`, epochMs());
-    channel.publish(EVENTS_EXCHANGE, 'collaboration.activated', activationEvent(offset + i, template), { persistent: true });
-  }
-  await channel.waitForConfirms();
-  await until(() => smtp.accepted >= total, 'steady emails', 120_000);
-  if (!warm) throw new Error(`bench: the steady phase must last longer than its ${WARM_UP_SECONDS} s warm-up`);
-  const [before, after] = [await warm, await scrapeHistograms(worker.httpPort)];
-  const steps: LatencySteps = {
-    waitMs: meanMsBetween(before, after, 'collab_batch_wait_seconds'),
-    commitMs: meanMsBetween(before, after, 'collab_batch_commit_seconds'),
-    emailAttemptMs: meanMsBetween(before, after, 'collab_outbox_attempt_seconds{channel="email"}'),
-  };
-  clearInterval(sampler);
-  await connection.close();
-  await worker.kill('SIGTERM');
-  await store.remove();
-  // Growth after warm-up: the last fifth of the run against the second fifth.
-  const fifth = Math.max(1, Math.floor(rss.length / 5));
-  const avg = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
-  const early = avg(rss.slice(fifth, 2 * fifth));
-  const late = avg(rss.slice(-fifth));
-  return { ...latencies([...publishedAt].slice(rate * WARM_UP_SECONDS), smtp), rssGrowthPct: ((late - early) / early) * 100, steps };
 }
 
 export const LARGE_COUNT = 300;

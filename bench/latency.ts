@@ -1,0 +1,175 @@
+/**
+ * The latency phase: publish → email accepted at a steady rate, for the worker (consuming and
+ * delivering) and for the two legs it is made of, each alone: the broker's (publish → a bare
+ * consumer) and the mail server's (a warm nodemailer pool → accepted). All three publish or send
+ * on schedule (item i at start + i / rate s, whether or not the ones before were answered), in
+ * processes of their own, and leave out the first WARM_UP_SECONDS.
+ */
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import amqp from 'amqplib';
+import { loadConfig } from '../src/config.js';
+import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
+import { CountingSmtp, activationEvent, epochMs, meanMsBetween, percentile, scrapeHistograms, until, type HistogramTotals } from './world.js';
+import { rssOf, runScript, sqliteStore, startWorker, template, workerEnv } from './phases.js';
+
+/** Events of the first seconds of a steady run, left out of its percentiles (see steady). */
+const WARM_UP_SECONDS = 5;
+
+/** Milliseconds. */
+export interface Latency {
+  p50: number;
+  p99: number;
+  mean: number;
+  count: number;
+}
+
+/**
+ * Where the worker's time goes, means in ms after the warm-up, from its own histograms (one
+ * scrape of /metrics at the end of the warm-up and one at the end): a delivery's wait for the
+ * batch before it, its batch's transaction, an email's delivery attempt (render, MIME, SMTP).
+ */
+export interface LatencySteps {
+  waitMs: number;
+  commitMs: number;
+  emailAttemptMs: number;
+}
+
+/**
+ * Each event's latency cut in three at the worker's `message handled` log line (its time, and
+ * `durationMs` since the message arrived): publish → the worker's consumer has it; its handling
+ * until the ack (the wait for the batch before, the transaction, the ack); the ack → email
+ * accepted. The log's times are whole milliseconds, so each part is within about 1 ms.
+ */
+export interface LatencySplit {
+  toWorker: Latency;
+  handling: Latency;
+  toAccepted: Latency;
+}
+
+function summarize(ms: number[]): Latency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length, count: sorted.length };
+}
+
+function latencies(sentAt: Iterable<[string, number]>, smtp: CountingSmtp): Latency {
+  return summarize([...sentAt].map(([to, at]) => smtp.acceptedAt.get(to)! - at));
+}
+
+/** Publishes activation `offset + i` at start + i / rate s on a confirm channel, calling `onPublish(i)` just before each. */
+async function publishOnSchedule(url: string, rate: number, seconds: number, offset: number, onPublish: (i: number) => void): Promise<void> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createConfirmChannel();
+  const start = performance.now();
+  for (let i = 0; i < rate * seconds; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    onPublish(i);
+    channel.publish(EVENTS_EXCHANGE, 'collaboration.activated', activationEvent(offset + i, template), { persistent: true });
+  }
+  await channel.waitForConfirms();
+  await connection.close();
+}
+
+/** The SMTP leg alone (bench/smtp-leg.ts): send → accepted at `rate` emails/s, one at a time. */
+export async function smtpLeg(smtp: CountingSmtp, rate: number, seconds: number): Promise<Latency> {
+  smtp.reset();
+  const sentAt = JSON.parse(await runScript('bench/smtp-leg.ts', [String(smtp.port), String(rate), String(seconds)])) as Record<string, number>;
+  return latencies(Object.entries(sentAt), smtp);
+}
+
+/**
+ * The broker leg alone (bench/broker-leg.ts): publish → a bare consumer has it, at `rate`
+ * activations/s, on the worker's own topology in this vhost (which the worker uses next: the
+ * consumer takes every message, so the queue is left empty).
+ */
+export async function brokerLeg(url: string, rate: number, seconds: number): Promise<Latency> {
+  const cfg = loadConfig({});
+  const setup = await amqp.connect(url);
+  const topology = buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit });
+  await assertTopology(await setup.createChannel(), topology);
+  await setup.close();
+  const offset = 3_000_000;
+  const consumer = spawn(process.execPath, ['--import', 'tsx', 'bench/broker-leg.ts', url, `${cfg.queuePrefix}.events`, String(rate * seconds)], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let errors = '';
+  consumer.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  consumer.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => consumer.once('exit', resolve));
+  await until(() => errors.includes('ready') || consumer.exitCode !== null, 'the broker leg consumer to start', 30_000);
+  const publishedAt: [string, number][] = [];
+  await publishOnSchedule(url, rate, seconds, offset, (i) => publishedAt.push([`bench-${offset + i}`, epochMs()]));
+  const code = await exited;
+  if (code !== 0) throw new Error(`bench/broker-leg.ts exited with ${code}: ${errors}`);
+  const receivedAt = JSON.parse(output) as Record<string, number>;
+  return summarize(publishedAt.slice(rate * WARM_UP_SECONDS).map(([id, at]) => receivedAt[id]! - at));
+}
+
+/**
+ * A steady `rate` activations/s through the whole worker (consuming and delivering): publish →
+ * email accepted, after a warm-up of WARM_UP_SECONDS (the prefetch's slow start, the mail pool's
+ * first connections, each waiting 100 ms for the server's greeting, and the JIT; the SMTP leg is
+ * warmed the same way), where that time went, and the worker's RSS growth after warm-up.
+ */
+export async function steady(
+  url: string,
+  smtp: CountingSmtp,
+  rate: number,
+  seconds: number,
+): Promise<Latency & { rssGrowthPct: number; steps: LatencySteps; split: LatencySplit }> {
+  smtp.reset();
+  const store = sqliteStore();
+  const worker = await startWorker(workerEnv(url, store, smtp, 'consume,dispatch'), 'consume,dispatch at a steady rate');
+  const publishedAt = new Map<string, number>();
+  const total = rate * seconds;
+  const rss: number[] = [];
+  const sampler = setInterval(() => rss.push(rssOf(worker.child.pid!)), 1000);
+  const offset = 1_000_000;
+  let warm: Promise<HistogramTotals> | undefined;
+  await publishOnSchedule(url, rate, seconds, offset, (i) => {
+    if (i >= rate * WARM_UP_SECONDS) warm ??= scrapeHistograms(worker.httpPort);
+    publishedAt.set(`c-${offset + i}@bench.example`, epochMs());
+  });
+  await until(() => smtp.accepted >= total, 'steady emails', 120_000);
+  if (!warm) throw new Error(`bench: the steady phase must last longer than its ${WARM_UP_SECONDS} s warm-up`);
+  const [before, after] = [await warm, await scrapeHistograms(worker.httpPort)];
+  const steps: LatencySteps = {
+    waitMs: meanMsBetween(before, after, 'collab_batch_wait_seconds'),
+    commitMs: meanMsBetween(before, after, 'collab_batch_commit_seconds'),
+    emailAttemptMs: meanMsBetween(before, after, 'collab_outbox_attempt_seconds{channel="email"}'),
+  };
+  clearInterval(sampler);
+  await worker.kill('SIGTERM');
+  await store.remove();
+  // Growth after warm-up: the last fifth of the run against the second fifth.
+  const fifth = Math.max(1, Math.floor(rss.length / 5));
+  const avg = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+  const early = avg(rss.slice(fifth, 2 * fifth));
+  const late = avg(rss.slice(-fifth));
+  const measured = [...publishedAt].slice(rate * WARM_UP_SECONDS);
+  return { ...latencies(measured, smtp), rssGrowthPct: ((late - early) / early) * 100, steps, split: split(measured, worker.logs, smtp) };
+}
+
+/** LatencySplit of the events in `publishedAt` (recipient → published at), from the worker's log lines. */
+function split(publishedAt: [string, number][], logs: string[], smtp: CountingSmtp): LatencySplit {
+  const handled = new Map<string, { at: number; durationMs: number }>();
+  for (const line of logs) {
+    if (!line.includes('"msg":"message handled"')) continue;
+    const { collaborationId, time, durationMs } = JSON.parse(line) as { collaborationId: string; time: string; durationMs: number };
+    // Collaboration col-bench-N is customer c-N@bench.example's (world.ts activationEvent).
+    handled.set(`${collaborationId.replace(/^col-bench-/, 'c-')}@bench.example`, { at: Date.parse(time), durationMs });
+  }
+  const parts = publishedAt.map(([to, at]) => {
+    const h = handled.get(to);
+    if (!h) throw new Error(`bench: no "message handled" line for ${to}`);
+    return { toWorker: h.at - h.durationMs - at, handling: h.durationMs, toAccepted: smtp.acceptedAt.get(to)! - h.at };
+  });
+  return {
+    toWorker: summarize(parts.map((p) => p.toWorker)),
+    handling: summarize(parts.map((p) => p.handling)),
+    toAccepted: summarize(parts.map((p) => p.toAccepted)),
+  };
+}
