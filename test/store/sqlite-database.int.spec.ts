@@ -33,3 +33,24 @@ it('runs a prepared statement many times with different parameters', async () =>
   });
   expect(await db.get('SELECT count(*) AS c, sum(n) AS s FROM t WHERE n >= ?', [0])).toEqual({ c: 50, s: 1225 });
 });
+
+it('a transaction that found the write lock held past its timeout leaves the connection as it was', async () => {
+  await db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+  const file = path.join(dir, 'db.sqlite');
+  const waiting = await Database.open(file, { lockTimeoutMs: 50 });
+  const holder = await Database.open(file);
+  try {
+    await holder.exec('BEGIN IMMEDIATE');
+    await expect(waiting.transaction((sql) => sql.run('INSERT INTO t (k) VALUES (?)', ['never']))).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    await holder.exec(`INSERT INTO t (k) VALUES ('theirs'); COMMIT`);
+    // A BEGIN IMMEDIATE stopped by SQLITE_BUSY and left unreset would still count as a writing
+    // statement: reads would keep an old snapshot and a read transaction's COMMIT would fail.
+    expect(await waiting.all('SELECT k FROM t WHERE k <> ?', [''])).toEqual([{ k: 'theirs' }]);
+    expect(await waiting.snapshot((sql) => sql.all('SELECT k FROM t WHERE k <> ?', ['']))).toEqual([{ k: 'theirs' }]);
+    await waiting.transaction((sql) => sql.run('INSERT INTO t (k) VALUES (?)', ['mine']));
+    expect(await holder.all('SELECT k FROM t WHERE k <> ? ORDER BY k', [''])).toEqual([{ k: 'mine' }, { k: 'theirs' }]);
+  } finally {
+    await waiting.close();
+    await holder.close();
+  }
+});

@@ -38,9 +38,10 @@ export interface OpenOptions {
 export const WAL_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
- * Run once or more in every transaction. sqlite3's `Database.run` prepares a statement on its
- * thread and then runs it there, two round trips from the main thread and back (~50 µs each when
- * idle, far more when the main thread is busy); a statement kept prepared is one.
+ * The statements that open and end transactions, kept prepared like those with parameters:
+ * sqlite3's `Database.run` prepares a statement on its thread and then runs it there, two round
+ * trips from the main thread and back for every BEGIN IMMEDIATE and COMMIT (each 40–60 µs when
+ * idle here, far more when the main thread is busy); a statement kept prepared takes one.
  */
 const KEPT_PREPARED = new Set(['BEGIN', 'BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK']);
 
@@ -219,30 +220,52 @@ export class Database {
   // kept; the few others without parameters (PRAGMAs, migrations) run directly.
   private rawRun(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
-      const done = function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ changes: this.changes, lastID: this.lastID });
-      };
-      if (params.length === 0 && !KEPT_PREPARED.has(sql)) this.db.run(sql, done);
-      else this.prepared(sql).then((statement) => statement.run(params, done), reject);
+      if (params.length === 0 && !KEPT_PREPARED.has(sql)) {
+        this.db.run(sql, function (this: sqlite3.RunResult, err: Error | null) {
+          if (err) reject(err);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        });
+        return;
+      }
+      this.prepared(sql).then(
+        (statement) =>
+          statement.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+            if (err) resetThenReject(statement, err, reject);
+            else resolve({ changes: this.changes, lastID: this.lastID });
+          }),
+        reject,
+      );
     });
   }
 
-  private rawGet<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => {
-      const done = (err: Error | null, row: unknown) => (err ? reject(err) : resolve(row as T | undefined));
-      if (params.length === 0) this.db.get(sql, done);
-      // A prepared get() stops after the first row and leaves its statement open, which blocks
-      // COMMIT ("SQL statements in progress"); all() runs it to the end.
-      else this.prepared(sql).then((statement) => statement.all(params, (err: Error | null, rows: unknown[]) => done(err, rows?.[0])), reject);
-    });
+  private async rawGet<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    if (params.length === 0) return new Promise((resolve, reject) => this.db.get(sql, (err: Error | null, row: T | undefined) => (err ? reject(err) : resolve(row))));
+    // A prepared get() stops after the first row and leaves its statement open, which blocks
+    // COMMIT ("SQL statements in progress"); all() runs it to the end.
+    return (await this.rawAll<T>(sql, params))[0];
   }
 
   private rawAll<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
     return new Promise((resolve, reject) => {
-      const done = (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve(rows as T[]));
-      if (params.length === 0) this.db.all(sql, done);
-      else this.prepared(sql).then((statement) => statement.all(params, done), reject);
+      if (params.length === 0) {
+        this.db.all(sql, (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve(rows as T[])));
+        return;
+      }
+      this.prepared(sql).then(
+        (statement) => statement.all(params, (err: Error | null, rows: unknown[]) => (err ? resetThenReject(statement, err, reject) : resolve(rows as T[]))),
+        reject,
+      );
     });
   }
+}
+
+/**
+ * A kept statement that failed can be left half-run: one stopped by SQLITE_BUSY (a BEGIN
+ * IMMEDIATE that waited out the lock timeout) still counts as a writing statement until it is
+ * reset, so the connection's reads would keep an old snapshot and a read transaction's COMMIT
+ * would fail with "SQL statements in progress". sqlite3 resets a statement only when it runs it
+ * again, so reset it now.
+ */
+function resetThenReject(statement: sqlite3.Statement, err: Error, reject: (err: Error) => void): void {
+  statement.reset(() => reject(err));
 }
