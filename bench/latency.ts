@@ -16,7 +16,7 @@ import { rssOf, runScript, sqliteStore, startWorker, template, workerEnv } from 
 /** Events of the first seconds of a steady run, left out of its percentiles (see steady). */
 const WARM_UP_SECONDS = 5;
 
-/** Milliseconds. */
+/** p50, p99 and mean in ms, over `count` items. */
 export interface Latency {
   p50: number;
   p99: number;
@@ -39,7 +39,8 @@ export interface LatencySteps {
  * Each event's latency cut in three at the worker's `message handled` log line (its time, and
  * `durationMs` since the message arrived): publish → the worker's consumer has it; its handling
  * until the ack (the wait for the batch before, the transaction, the ack); the ack → email
- * accepted. The log's times are whole milliseconds, so each part is within about 1 ms.
+ * accepted. The log's time and `durationMs` are whole milliseconds: the handling is whole ms,
+ * and each of the other two parts is within about 1 ms.
  */
 export interface LatencySplit {
   toWorker: Latency;
@@ -48,6 +49,8 @@ export interface LatencySplit {
 }
 
 function summarize(ms: number[]): Latency {
+  const missing = ms.findIndex((x) => !Number.isFinite(x));
+  if (missing >= 0) throw new Error(`bench: no time for item ${missing} of ${ms.length}`);
   const sorted = [...ms].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length, count: sorted.length };
 }
@@ -75,7 +78,8 @@ async function publishOnSchedule(url: string, rate: number, seconds: number, off
 export async function smtpLeg(smtp: CountingSmtp, rate: number, seconds: number): Promise<Latency> {
   smtp.reset();
   const sentAt = JSON.parse(await runScript('bench/smtp-leg.ts', [String(smtp.port), String(rate), String(seconds)])) as Record<string, number>;
-  return latencies(Object.entries(sentAt), smtp);
+  // In the order sent (the keys are not array indexes): the first seconds are the warm-up.
+  return latencies(Object.entries(sentAt).slice(rate * WARM_UP_SECONDS), smtp);
 }
 
 /**
@@ -90,22 +94,28 @@ export async function brokerLeg(url: string, rate: number, seconds: number): Pro
   await assertTopology(await setup.createChannel(), topology);
   await setup.close();
   const offset = 3_000_000;
-  const consumer = spawn(process.execPath, ['--import', 'tsx', 'bench/broker-leg.ts', url, `${cfg.queuePrefix}.events`, String(rate * seconds)], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['--import', 'tsx', 'bench/broker-leg.ts', url, topology.eventsQueue, String(offset), String(rate * seconds)];
+  const consumer = spawn(process.execPath, args, { cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let errors = '';
   consumer.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   consumer.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => consumer.once('exit', resolve));
-  await until(() => errors.includes('ready') || consumer.exitCode !== null, 'the broker leg consumer to start', 30_000);
-  const publishedAt: [string, number][] = [];
-  await publishOnSchedule(url, rate, seconds, offset, (i) => publishedAt.push([`bench-${offset + i}`, epochMs()]));
-  const code = await exited;
-  if (code !== 0) throw new Error(`bench/broker-leg.ts exited with ${code}: ${errors}`);
-  const receivedAt = JSON.parse(output) as Record<string, number>;
-  return summarize(publishedAt.slice(rate * WARM_UP_SECONDS).map(([id, at]) => receivedAt[id]! - at));
+  // 'close', not 'exit': all of its output has been read by then.
+  const closed = new Promise<void>((resolve) => consumer.once('close', () => resolve()));
+  const ended = () => consumer.exitCode !== null || consumer.signalCode !== null;
+  try {
+    await until(() => /^ready$/m.test(errors) || ended(), 'the broker leg consumer to start', 30_000);
+    if (ended()) throw new Error(`bench/broker-leg.ts ended at start: ${errors}`);
+    const publishedAt: [string, number][] = [];
+    await publishOnSchedule(url, rate, seconds, offset, (i) => publishedAt.push([`bench-${offset + i}`, epochMs()]));
+    await until(ended, 'the broker leg consumer to have every activation', 60_000);
+    await closed;
+    if (consumer.exitCode !== 0) throw new Error(`bench/broker-leg.ts exited with ${consumer.exitCode ?? consumer.signalCode}: ${errors}`);
+    const receivedAt = JSON.parse(output) as Record<string, number>;
+    return summarize(publishedAt.slice(rate * WARM_UP_SECONDS).map(([id, at]) => receivedAt[id]! - at));
+  } finally {
+    if (!ended()) consumer.kill();
+  }
 }
 
 /**
@@ -157,10 +167,12 @@ export async function steady(
 function split(publishedAt: [string, number][], logs: string[], smtp: CountingSmtp): LatencySplit {
   const handled = new Map<string, { at: number; durationMs: number }>();
   for (const line of logs) {
-    if (!line.includes('"msg":"message handled"')) continue;
+    if (!line.includes('"msg":"message handled"') || !line.includes('"outcome":"acked"')) continue;
     const { collaborationId, time, durationMs } = JSON.parse(line) as { collaborationId: string; time: string; durationMs: number };
     // Collaboration col-bench-N is customer c-N@bench.example's (world.ts activationEvent).
-    handled.set(`${collaborationId.replace(/^col-bench-/, 'c-')}@bench.example`, { at: Date.parse(time), durationMs });
+    const to = `${collaborationId.replace(/^col-bench-/, 'c-')}@bench.example`;
+    // The log's time is Date.now(), whole ms rounded down: the middle of its millisecond.
+    if (!handled.has(to)) handled.set(to, { at: Date.parse(time) + 0.5, durationMs });
   }
   const parts = publishedAt.map(([to, at]) => {
     const h = handled.get(to);

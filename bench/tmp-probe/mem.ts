@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:profile [-- N] [-- --roles consume,dispatch] [-- --rate R]`: where the worker's
+ * CPU goes while it ingests N activations (and, with the dispatch role, delivers their emails
+ * alongside). Runs the built worker with --cpu-prof over a preloaded queue, or with `--rate R`
+ * fed R activations a second as they are published (the latency's case: batches of one or two),
+ * and prints its main thread's time by package, then self time by function. `--no-profile`: no
+ * profiler, only the rate and the CPU time of the worker's threads.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { loadConfig } from '../../src/config.js';
+import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../../src/broker/topology.js';
+import { spawnWorker, FROM_BUILD } from '../../test/support/worker-process.js';
+import { createVhost } from '../../test/support/rabbit.js';
+import { activationEvent, CountingSmtp, HandledCounter, publishAll, tempDir, until } from '../world.js';
+
+const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
+const profile = !process.argv.includes('--no-profile');
+const roles = process.argv.includes('--roles') ? process.argv[process.argv.indexOf('--roles') + 1]! : 'consume';
+const rate = process.argv.includes('--rate') ? Number(process.argv[process.argv.indexOf('--rate') + 1]) : undefined;
+if (rate !== undefined && !(rate > 0)) throw new Error('bench:profile: --rate takes activations per second, e.g. --rate 200');
+const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
+
+const vhost = createVhost('profile');
+const smtp = await new CountingSmtp().start();
+const { dir, remove } = tempDir();
+try {
+  const cfg = loadConfig({});
+  const setup = await amqp.connect(vhost.url);
+  await assertTopology(await setup.createChannel(), buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit }));
+  await setup.close();
+  const bodies = Array.from({ length: n }, (_, i) => activationEvent(i, template));
+  if (rate === undefined) await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
+  const env = { AMQP_URL: vhost.url, SMTP_URL: smtp.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '9464', LOG_LEVEL: 'info', WORKER_ROLES: roles };
+  const worker = await spawnWorker(env, [...(process.env.EXTRA ? process.env.EXTRA.split(' ') : []), ...FROM_BUILD]);
+  const atStart = cpuTicks(worker.child.pid!);
+  const handled = new HandledCounter(worker);
+  const pid = worker.child.pid!;
+  let peak = { rss: 0, anon: 0, file: 0, heap: '' };
+  let scraping = false;
+  const sampler = setInterval(async () => {
+    const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(k + ':\\s+(\\d+)').exec(st)?.[1] ?? 0) / 1024;
+    const rss = kb('VmRSS');
+    if (rss > peak.rss) { peak = { rss, anon: kb('RssAnon'), file: kb('RssFile'), heap: peak.heap }; if (!scraping) { scraping = true; try { const m = await (await fetch('http://127.0.0.1:9464/metrics')).text(); peak.heap = m.split('\n').filter((l) => /^nodejs_heap_space_size_(used|total)_bytes|^nodejs_external_memory|^nodejs_heap_size/.test(l)).map((l) => l.replace(/ (\d+)$/, (_, v) => ' ' + (Number(v) / 1048576).toFixed(1))).join('\n'); } catch {} scraping = false; } }
+  }, 25);
+  const start = performance.now();
+  if (rate !== undefined) await publishAtRate(vhost.url, bodies, rate);
+  await until(() => handled.count() >= n, 'all handled');
+  const seconds = (performance.now() - start) / 1000;
+  const threads = cpuByThread(worker.child.pid!, atStart, seconds);
+  const cpuPerEvent = `${((threadSeconds(worker.child.pid!, atStart) * 1000) / n).toFixed(3)} ms of CPU per event`;
+  clearInterval(sampler);
+  console.log('PEAK', JSON.stringify({ rss: peak.rss, anon: peak.anon, file: peak.file }), '\n' + peak.heap);
+  await worker.kill('SIGTERM');
+  console.log(`${n} activations (${roles}${rate ? `, fed ${rate}/s` : ''}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s), ${smtp.accepted} emails meanwhile; CPU of the worker's threads: ${threads}; ${cpuPerEvent}`);
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file) {
+    const cpuProfile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    printByPackage(cpuProfile);
+    printSelfTime(cpuProfile, 40);
+  }
+} finally {
+  await smtp.stop();
+  remove();
+  vhost.delete();
+}
+
+/** CPU ticks (1/100 s) by thread id. The main thread's id is the process id. */
+function cpuTicks(pid: number): Map<string, number> {
+  return new Map(
+    fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [tid, Number(fields[11]) + Number(fields[12])];
+    }),
+  );
+}
+
+/** Publishes `bodies` on schedule, body i at start + i / rate s, with confirms. */
+async function publishAtRate(url: string, bodies: Buffer[], perSecond: number): Promise<void> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createConfirmChannel();
+  const start = performance.now();
+  for (let i = 0; i < bodies.length; i++) {
+    const wait = start + (i * 1000) / perSecond - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    channel.publish(EVENTS_EXCHANGE, 'collaboration.activated', bodies[i]!, { persistent: true, contentType: 'application/cloudevents+json' });
+  }
+  await channel.waitForConfirms();
+  await connection.close();
+}
+
+/** CPU time of all the worker's threads since `before`, in s. */
+function threadSeconds(pid: number, before: Map<string, number>): number {
+  let ticks = 0;
+  for (const [tid, now] of cpuTicks(pid)) ticks += now - (before.get(tid) ?? 0);
+  return ticks / 100;
+}
+
+/** The main thread against the rest (libuv's pool, where SQLite runs, and V8's helpers), as a share of the wall time. */
+function cpuByThread(pid: number, before: Map<string, number>, seconds: number): string {
+  let main = 0;
+  let other = 0;
+  for (const [tid, ticks] of cpuTicks(pid)) {
+    const used = (ticks - (before.get(tid) ?? 0)) / 100;
+    if (tid === String(pid)) main += used;
+    else other += used;
+  }
+  const share = (s: number) => `${s.toFixed(2)} s (${Math.round((s / seconds) * 100)} %)`;
+  return `main ${share(main)}, other threads ${share(other)}`;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function printSelfTime(profile: CpuProfile, top: number): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const where = url ? `${url.replace(/^.*node_modules\//, '~/').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}` : '';
+    const key = `${functionName || '(anonymous)'} ${where}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  }
+}
+
+/**
+ * The main thread's time by the package it was spent for: each sample goes to the innermost
+ * frame of a dependency or of the worker's own code (by directory) on its stack, so Node's
+ * internals count for whoever called them (a socket write for nodemailer or amqplib).
+ */
+function printByPackage(profile: CpuProfile): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const owner = (id: number): string => {
+    const self = byId.get(id)!.callFrame;
+    if (!self.url && self.functionName.startsWith('(')) return self.functionName;
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const { url } = byId.get(at)!.callFrame;
+      const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+      if (dependency) return dependency[1]!;
+      const own = /\/dist\/([^/]+)/.exec(url);
+      if (own) return `collab-worker ${own[1]!.replace(/\.js$/, '')}`;
+    }
+    return 'node (other)';
+  };
+  const time = new Map<string, number>();
+  profile.samples.forEach((id, i) => time.set(owner(id), (time.get(owner(id)) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...time.values()].reduce((a, b) => a + b, 0);
+  console.log('\nmain thread by package:');
+  for (const [key, us] of [...time].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  }
+  console.log('\nmain thread by function (self time):');
+}
