@@ -1,10 +1,11 @@
 /**
  * `npm run bench:profile [-- N] [-- --roles consume,dispatch] [-- --rate R]`: where the worker's
  * CPU goes while it ingests N activations (and, with the dispatch role, delivers their emails
- * alongside). Runs the built worker with --cpu-prof over a preloaded queue, or with `--rate R`
- * fed R activations a second as they are published (the latency's case: batches of one or two),
- * and prints its main thread's time by package, then self time by function. `--no-profile`: no
- * profiler, only the rate and the CPU time of the worker's threads.
+ * alongside; with `--roles dispatch` alone, while it delivers the emails of N activations a
+ * consume-only worker handled first). Runs the built worker with --cpu-prof over a preloaded
+ * queue, or with `--rate R` fed R activations a second as they are published (the latency's case:
+ * batches of one or two), and prints its main thread's time by package, then self time by
+ * function. `--no-profile`: no profiler, only the rate and the CPU time of the worker's threads.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,17 +34,19 @@ try {
   const bodies = Array.from({ length: n }, (_, i) => activationEvent(i, template));
   if (rate === undefined) await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
   const env = { AMQP_URL: vhost.url, SMTP_URL: smtp.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: roles };
+  const deliveringOnly = roles === 'dispatch';
+  if (deliveringOnly) await fillOutbox(env);
   const worker = await spawnWorker(env, profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD] : FROM_BUILD);
   const atStart = cpuTicks(worker.child.pid!);
   const handled = new HandledCounter(worker);
   const start = performance.now();
   if (rate !== undefined) await publishAtRate(vhost.url, bodies, rate);
-  await until(() => handled.count() >= n, 'all handled');
+  await until(() => (deliveringOnly ? smtp.accepted : handled.count()) >= n, deliveringOnly ? 'all emails sent' : 'all handled');
   const seconds = (performance.now() - start) / 1000;
   const threads = cpuByThread(worker.child.pid!, atStart, seconds);
-  const cpuPerEvent = `${((threadSeconds(worker.child.pid!, atStart) * 1000) / n).toFixed(3)} ms of CPU per event`;
+  const cpuPerEvent = `${((threadSeconds(worker.child.pid!, atStart) * 1000) / n).toFixed(3)} ms of CPU per ${deliveringOnly ? 'email' : 'event'}`;
   await worker.kill('SIGTERM');
-  console.log(`${n} activations (${roles}${rate ? `, fed ${rate}/s` : ''}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s), ${smtp.accepted} emails meanwhile; CPU of the worker's threads: ${threads}; ${cpuPerEvent}`);
+  console.log(`${n} ${deliveringOnly ? 'emails' : 'activations'} (${roles}${rate ? `, fed ${rate}/s` : ''}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s)${deliveringOnly ? '' : `, ${smtp.accepted} emails meanwhile`}; CPU of the worker's threads: ${threads}; ${cpuPerEvent}`);
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file) {
     const cpuProfile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
@@ -54,6 +57,14 @@ try {
   await smtp.stop();
   remove();
   vhost.delete();
+}
+
+/** The dispatch role's work, made beforehand and not profiled: a consume-only worker handles the N activations, their emails wait in the outbox. */
+async function fillOutbox(env: Record<string, string>): Promise<void> {
+  const filler = await spawnWorker({ ...env, WORKER_ROLES: 'consume' }, FROM_BUILD);
+  const handled = new HandledCounter(filler);
+  await until(() => handled.count() >= n, 'the outbox filled');
+  await filler.kill('SIGTERM');
 }
 
 /** CPU ticks (1/100 s) by thread id. The main thread's id is the process id. */
