@@ -7,14 +7,17 @@
  */
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import amqp from 'amqplib';
 import { loadConfig } from '../src/config.js';
 import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { CountingSmtp, activationEvent, epochMs, meanMsBetween, percentile, scrapeHistograms, until, type HistogramTotals } from './world.js';
+import { CountingSmtp, activationEvent, epochMs, histogramTotals, meanMsBetween, percentile, scrapeMetrics, seriesValue, until } from './world.js';
 import { rssOf, runScript, sqliteStore, startWorker, template, workerEnv } from './phases.js';
 
 /** Events of the first seconds of a steady run, left out of its percentiles (see steady). */
 const WARM_UP_SECONDS = 5;
+/** monitorEventLoopDelay's timer, in ms: prom-client's default (eventLoopMonitoringPrecision), which the worker keeps. */
+const LOOP_RESOLUTION_MS = 10;
 
 /** p50, p99 and mean in ms, over `count` items. */
 export interface Latency {
@@ -33,6 +36,20 @@ export interface LatencySteps {
   waitMs: number;
   commitMs: number;
   emailAttemptMs: number;
+}
+
+/**
+ * How late the event loops ran after the warm-up, p99 and max in ms: the worker's (prom-client's
+ * `nodejs_eventloop_lag_*`, from its /metrics) and the bench's own, where the SMTP server takes
+ * the emails and notes when. Both come from node:perf_hooks monitorEventLoopDelay, a timer every
+ * LOOP_RESOLUTION_MS that records when it fires; what it records past that is the lateness. A
+ * stall in the latency that neither shows was elsewhere: the broker, the disk, the machine.
+ */
+export interface EventLoopDelays {
+  workerP99Ms: number;
+  workerMaxMs: number;
+  benchP99Ms: number;
+  benchMaxMs: number;
 }
 
 /**
@@ -129,7 +146,7 @@ export async function steady(
   smtp: CountingSmtp,
   rate: number,
   seconds: number,
-): Promise<Latency & { rssGrowthPct: number; steps: LatencySteps; split: LatencySplit }> {
+): Promise<Latency & { rssGrowthPct: number; steps: LatencySteps; split: LatencySplit; eventLoops: EventLoopDelays }> {
   smtp.reset();
   const store = sqliteStore();
   const worker = await startWorker(workerEnv(url, store, smtp, 'consume,dispatch'), 'consume,dispatch at a steady rate');
@@ -138,14 +155,26 @@ export async function steady(
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(rssOf(worker.child.pid!)), 1000);
   const offset = 1_000_000;
-  let warm: Promise<HistogramTotals> | undefined;
+  const benchLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  let warm: Promise<string> | undefined;
   await publishOnSchedule(url, rate, seconds, offset, (i) => {
-    if (i >= rate * WARM_UP_SECONDS) warm ??= scrapeHistograms(worker.httpPort);
+    if (i >= rate * WARM_UP_SECONDS && !warm) {
+      warm = scrapeMetrics(worker.httpPort);
+      benchLoop.enable();
+    }
     publishedAt.set(`c-${offset + i}@bench.example`, epochMs());
   });
   await until(() => smtp.accepted >= total, 'steady emails', 120_000);
+  benchLoop.disable();
   if (!warm) throw new Error(`bench: the steady phase must last longer than its ${WARM_UP_SECONDS} s warm-up`);
-  const [before, after] = [await warm, await scrapeHistograms(worker.httpPort)];
+  const last = await scrapeMetrics(worker.httpPort);
+  const [before, after] = [histogramTotals(await warm), histogramTotals(last)];
+  const eventLoops: EventLoopDelays = {
+    workerP99Ms: seriesValue(last, 'nodejs_eventloop_lag_p99_seconds') * 1000 - LOOP_RESOLUTION_MS,
+    workerMaxMs: seriesValue(last, 'nodejs_eventloop_lag_max_seconds') * 1000 - LOOP_RESOLUTION_MS,
+    benchP99Ms: benchLoop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS,
+    benchMaxMs: benchLoop.max / 1e6 - LOOP_RESOLUTION_MS,
+  };
   const steps: LatencySteps = {
     waitMs: meanMsBetween(before, after, 'collab_batch_wait_seconds'),
     commitMs: meanMsBetween(before, after, 'collab_batch_commit_seconds'),
@@ -160,7 +189,7 @@ export async function steady(
   const early = avg(rss.slice(fifth, 2 * fifth));
   const late = avg(rss.slice(-fifth));
   const measured = [...publishedAt].slice(rate * WARM_UP_SECONDS);
-  return { ...latencies(measured, smtp), rssGrowthPct: ((late - early) / early) * 100, steps, split: split(measured, worker.logs, smtp) };
+  return { ...latencies(measured, smtp), rssGrowthPct: ((late - early) / early) * 100, steps, split: split(measured, worker.logs, smtp), eventLoops };
 }
 
 /** LatencySplit of the events in `publishedAt` (recipient → published at), from the worker's log lines. */

@@ -99,6 +99,7 @@ async function oneRun(url: string, smtp: CountingSmtp, bodies: Buffer[]): Promis
     Object.assign(f, { legMean: leg.mean, mean: s.mean, waitMs: s.steps.waitMs, commitMs: s.steps.commitMs, emailAttemptMs: s.steps.emailAttemptMs });
     Object.assign(f, { brokerLegP50: brokerLeg.p50, brokerLegP99: brokerLeg.p99, brokerLegMean: brokerLeg.mean });
     for (const [part, figures] of Object.entries(s.split)) Object.assign(f, { [`${part}P50`]: figures.p50, [`${part}P99`]: figures.p99, [`${part}Mean`]: figures.mean });
+    Object.assign(f, { workerLoopP99: s.eventLoops.workerP99Ms, workerLoopMax: s.eventLoops.workerMaxMs, benchLoopP99: s.eventLoops.benchP99Ms, benchLoopMax: s.eventLoops.benchMaxMs });
   }
   // Last: 300 MB through the broker leaves RabbitMQ busy for a while, which the latency would feel.
   if (doing('large')) {
@@ -140,6 +141,7 @@ function table(all: Figures[]): string[] {
     has('mean') && [`latency at ${RATE}/s, mean (ms)`, v('mean', 2), `SMTP leg alone ${v('legMean', 2)}; broker leg alone ${v('brokerLegMean', 2)}; the worker's steps (means): wait for the batch before ${v('waitMs', 2)}, the batch's transaction ${v('commitMs', 2)}, the email's attempt ${v('emailAttemptMs', 2)}`, ''],
     has('p99') && [`latency at ${RATE}/s, p99 (ms)`, v('p99', 2), `SMTP leg alone ${v('legP99', 2)}; worker / leg ${v('p99OverLeg', 2)} (${v('steadyEvents')} events after 5 s); broker leg alone ${v('brokerLegP99', 2)}`, '≤ 1.5 × leg'],
     has('toWorkerP50') && ['  its three parts, p50 / p99 / mean (ms)', '', `publish → the worker's consumer ${v('toWorkerP50', 2)} / ${v('toWorkerP99', 2)} / ${v('toWorkerMean', 2)}; handling until the ack ${v('handlingP50')} / ${v('handlingP99')} / ${v('handlingMean', 2)}; ack → email accepted ${v('toAcceptedP50', 2)} / ${v('toAcceptedP99', 2)} / ${v('toAcceptedMean', 2)} (from the worker's log lines: within about 1 ms)`, ''],
+    has('workerLoopMax') && ['  event loops running late, p99 / max (ms)', '', `the worker's ${v('workerLoopP99', 1)} / ${v('workerLoopMax', 1)}; the bench's own (its SMTP server notes when emails arrive) ${v('benchLoopP99', 1)} / ${v('benchLoopMax', 1)}`, ''],
     ['worker memory', `peak RSS ${v('peakRssMb')} MB`, has('rssGrowthPct') ? `RSS growth ${v('rssGrowthPct', 2)} % over ${STEADY_SECONDS} s steady` : '', '≤ 200 MB, ≤ 5 %'],
     has('stealPct') && ['the machine', `steal ${v('stealPct', 1)} %`, 'CPU time the host took from this VM over the run (/proc/stat), a share of both cores: figures of runs with more vary more', ''],
     has('largePeakRssMb') && [`  ${phase.LARGE_COUNT} × 1 MiB queued`, `peak RSS ${v('largePeakRssMb')} MB`, `all handled in ${v('largeSeconds', 1)} s (MAX_BYTES_IN_FLIGHT 4 MiB)`, '≤ 200 MB'],

@@ -120,11 +120,19 @@ export async function publishAll(url: string, exchange: string, routingKey: stri
 /** A histogram's sum (seconds) and count, by series (name plus labels), from one scrape of /metrics. */
 export type HistogramTotals = Map<string, { sum: number; count: number }>;
 
-/** One scrape of the worker's /metrics: every histogram's `_sum` and `_count`. */
-export async function scrapeHistograms(httpPort: number): Promise<HistogramTotals> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+/**
+ * One scrape of the worker's /metrics, as text. A scrape also starts prom-client's event-loop
+ * delay statistics over (`nodejs_eventloop_lag_*`): each scrape's cover the time since the one
+ * before.
+ */
+export async function scrapeMetrics(httpPort: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+}
+
+/** Every histogram's `_sum` and `_count` in a scrape. */
+export function histogramTotals(metrics: string): HistogramTotals {
   const totals: HistogramTotals = new Map();
-  for (const line of text.split('\n')) {
+  for (const line of metrics.split('\n')) {
     const match = /^(\w+)_(sum|count)(\{[^}]*\})? (\S+)$/.exec(line);
     if (!match) continue;
     const series = `${match[1]}${match[3] ?? ''}`;
@@ -133,6 +141,12 @@ export async function scrapeHistograms(httpPort: number): Promise<HistogramTotal
     totals.set(series, entry);
   }
   return totals;
+}
+
+/** The value of an unlabelled series (a gauge) in a scrape; NaN when it is not there. */
+export function seriesValue(metrics: string, name: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : NaN;
 }
 
 /** The mean of a series between two scrapes, in ms (NaN when nothing was observed). */
