@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Database } from '../../src/store/sqlite/database.js';
+import { MAX_KEPT_PARAMETERS } from '../../src/store/sqlite/statement-cache.js';
 
 let dir: string;
 let db: Database;
@@ -53,4 +54,21 @@ it('a transaction that found the write lock held past its timeout leaves the con
     await waiting.close();
     await holder.close();
   }
+});
+
+it('keeps its prepared statements within a bound on their parameters, and prepares again one it let go', async () => {
+  await db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY)');
+  // One INSERT text per row count, as a batch's multi-row statements are: 1 + 2 + … + 400 rows,
+  // 80,200 parameters in all. Kept without a bound, batches of every size took hundreds of MB.
+  let next = 0;
+  const insert = (rows: number) => {
+    const keys = Array.from({ length: rows }, () => next++);
+    return db.run(`INSERT INTO t (k) VALUES ${keys.map(() => '(?)').join(', ')}`, keys);
+  };
+  for (let rows = 1; rows <= 400; rows++) await insert(rows);
+  expect(db.keptStatements.parameters).toBeLessThanOrEqual(MAX_KEPT_PARAMETERS);
+  expect(db.keptStatements.parameters).toBeGreaterThan(MAX_KEPT_PARAMETERS / 2);
+  // The one-row INSERT was let go long ago: it is prepared again, and runs.
+  await insert(1);
+  expect(await db.get('SELECT count(*) AS n FROM t WHERE k >= ?', [0])).toEqual({ n: next });
 });

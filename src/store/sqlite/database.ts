@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import sqlite3 from 'sqlite3';
+import { StatementCache } from './statement-cache.js';
 
 export type SqlValue = string | number | bigint | null | Buffer;
 export type Row = Record<string, unknown>;
@@ -48,7 +49,7 @@ const KEPT_PREPARED = new Set(['BEGIN', 'BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK']
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   /** Prepared once, run many times: parsing a statement costs more than running it. */
-  private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
+  private readonly statements = new StatementCache((sql) => this.prepare(sql));
 
   private constructor(
     private readonly db: sqlite3.Database,
@@ -161,30 +162,25 @@ export class Database {
   async close(): Promise<void> {
     if (!this.readOnly) await this.checkpointWal().catch(() => false);
     return this.enqueue(async () => {
-      for (const preparing of this.statements.values()) {
-        const statement = await preparing.catch(() => undefined);
-        if (statement) await new Promise((resolve) => statement.finalize(() => resolve(undefined)));
-      }
-      this.statements.clear();
+      await this.statements.clear();
       await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
     });
   }
 
+  /** How many prepared statements this connection keeps, and their parameters in all (see StatementCache). */
+  get keptStatements(): { statements: number; parameters: number } {
+    return this.statements.size;
+  }
+
   /**
    * sqlite3 never calls back the runs of a statement that failed to compile (and without a
-   * callback of its own, prepare throws the error out of reach): so wait for the compile, give
-   * its error to the caller, and do not keep the statement (a later schema may compile it).
+   * callback of its own, prepare throws the error out of reach): so wait for the compile and give
+   * its error to the caller.
    */
-  private prepared(sql: string): Promise<sqlite3.Statement> {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = new Promise((resolve, reject) => {
-        const prepared: sqlite3.Statement = this.db.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
-      });
-      statement.catch(() => this.statements.delete(sql));
-      this.statements.set(sql, statement);
-    }
-    return statement;
+  private prepare(sql: string): Promise<sqlite3.Statement> {
+    return new Promise((resolve, reject) => {
+      const prepared: sqlite3.Statement = this.db.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
+    });
   }
 
   /** BEGIN IMMEDIATE; with onLockWait, a first try that does not wait tells whether it must. */
@@ -227,7 +223,7 @@ export class Database {
         });
         return;
       }
-      this.prepared(sql).then(
+      this.statements.get(sql, params.length).then(
         (statement) =>
           statement.run(params, function (this: sqlite3.RunResult, err: Error | null) {
             if (err) resetThenReject(statement, err, reject);
@@ -251,7 +247,7 @@ export class Database {
         this.db.all(sql, (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve(rows as T[])));
         return;
       }
-      this.prepared(sql).then(
+      this.statements.get(sql, params.length).then(
         (statement) => statement.all(params, (err: Error | null, rows: unknown[]) => (err ? resetThenReject(statement, err, reject) : resolve(rows as T[]))),
         reject,
       );
