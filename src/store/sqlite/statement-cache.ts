@@ -66,8 +66,9 @@ export class StatementCache {
 
   /**
    * Lets the least recently used go until the bound holds. The newest always stays: it is about
-   * to run. The connection runs one statement at a time, so one let go is not running; sqlite3
-   * would finalize it after its run anyway.
+   * to run. A statement let go may still have a run queued or running: its caller attached that
+   * run to the same promise earlier, so it reaches sqlite3 first, and sqlite3 finalizes a
+   * statement only after the calls queued on it.
    */
   private evict(): void {
     for (const [sql, entry] of this.kept) {
