@@ -9,9 +9,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import amqp from 'amqplib';
-import { loadConfig } from '../src/config.js';
-import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { CountingSmtp, activationEvent, epochMs, histogramTotals, meanMsBetween, percentile, scrapeMetrics, seriesValue, until } from './world.js';
+import { EVENTS_EXCHANGE } from '../src/broker/topology.js';
+import { assertWorkerTopology, CountingSmtp, activationEvent, epochMs, histogramTotals, meanMsBetween, percentile, scrapeMetrics, seriesValue, until } from './world.js';
 import { rssOf, runScript, sqliteStore, startWorker, template, workerEnv } from './phases.js';
 
 /** Events of the first seconds of a steady run, left out of its percentiles (see steady). */
@@ -105,11 +104,7 @@ export async function smtpLeg(smtp: CountingSmtp, rate: number, seconds: number)
  * consumer takes every message, so the queue is left empty).
  */
 export async function brokerLeg(url: string, rate: number, seconds: number): Promise<Latency> {
-  const cfg = loadConfig({});
-  const setup = await amqp.connect(url);
-  const topology = buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit });
-  await assertTopology(await setup.createChannel(), topology);
-  await setup.close();
+  const topology = await assertWorkerTopology(url);
   const offset = 3_000_000;
   const args = ['--import', 'tsx', 'bench/broker-leg.ts', url, topology.eventsQueue, String(offset), String(rate * seconds)];
   const consumer = spawn(process.execPath, args, { cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { execFile } from 'node:child_process';
-import { loadConfig } from '../src/config.js';
 import { FROM_BUILD, spawnWorker, type WorkerProcess } from '../test/support/worker-process.js';
-import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
-import { CountingSmtp, HandledCounter, activationEvent, publishAll, tempDir, until } from './world.js';
+import { EVENTS_EXCHANGE } from '../src/broker/topology.js';
+import { assertWorkerTopology, CountingSmtp, HandledCounter, activationEvent, publishAll, tempDir, until } from './world.js';
 import { createDatabase } from '../test/support/postgres.js';
 
 export const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
@@ -115,11 +114,7 @@ export interface Ingested {
  * beforehand, by `processes` worker processes with `roles` on one store.
  */
 export async function ingest(url: string, smtp: CountingSmtp, bodies: Buffer[], store: BenchStore, roles: string, processes = 1): Promise<Ingested> {
-  const cfg = loadConfig({});
-  const topology = buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit });
-  const setup = await amqp.connect(url);
-  await assertTopology(await setup.createChannel(), topology);
-  await setup.close();
+  await assertWorkerTopology(url);
   await publishAll(url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
   smtp.reset();
   const phase = `${roles} on ${store.label}`;
@@ -206,6 +201,7 @@ export async function large(url: string, smtp: CountingSmtp): Promise<{ peakRssM
     const event = JSON.parse(activationEvent(2_000_000 + i, template).toString('utf8')) as Record<string, unknown>;
     return Buffer.from(JSON.stringify({ ...event, padding: 'x'.repeat(LARGE_BYTES) }));
   });
+  await assertWorkerTopology(url);
   await publishAll(url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
   const start = performance.now();
   const worker = await startWorker(workerEnv(url, store, smtp, 'consume,dispatch'), 'large messages');

@@ -6,20 +6,23 @@
  * queue, or with `--rate R` fed R activations a second as they are published (the latency's case:
  * batches of one or two), and prints its main thread's time by package, then self time by
  * function. `--no-profile`: no profiler, only the rate and the CPU time of the worker's threads.
+ * Either way it prints the worker's garbage collection pauses (main thread, from its /metrics)
+ * and its RSS at the end. `--node-flags "--heap-growing-percent=0"` passes flags to the worker's
+ * node, to compare runtime settings.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import amqp from 'amqplib';
-import { loadConfig } from '../src/config.js';
-import { buildTopology, assertTopology, EVENTS_EXCHANGE } from '../src/broker/topology.js';
+import { EVENTS_EXCHANGE } from '../src/broker/topology.js';
 import { spawnWorker, FROM_BUILD } from '../test/support/worker-process.js';
 import { createVhost } from '../test/support/rabbit.js';
-import { activationEvent, CountingSmtp, HandledCounter, publishAll, tempDir, until } from './world.js';
+import { assertWorkerTopology, activationEvent, CountingSmtp, HandledCounter, histogramTotals, publishAll, scrapeMetrics, seriesValue, tempDir, until } from './world.js';
 
 const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
 const profile = !process.argv.includes('--no-profile');
 const roles = process.argv.includes('--roles') ? process.argv[process.argv.indexOf('--roles') + 1]! : 'consume';
 const rate = process.argv.includes('--rate') ? Number(process.argv[process.argv.indexOf('--rate') + 1]) : undefined;
+const nodeFlags = process.argv.includes('--node-flags') ? process.argv[process.argv.indexOf('--node-flags') + 1]!.split(' ').filter(Boolean) : [];
 if (rate !== undefined && !(rate > 0)) throw new Error('bench:profile: --rate takes activations per second, e.g. --rate 200');
 const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
 
@@ -27,16 +30,13 @@ const vhost = createVhost('profile');
 const smtp = await new CountingSmtp().start();
 const { dir, remove } = tempDir();
 try {
-  const cfg = loadConfig({});
-  const setup = await amqp.connect(vhost.url);
-  await assertTopology(await setup.createChannel(), buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit }));
-  await setup.close();
+  await assertWorkerTopology(vhost.url);
   const bodies = Array.from({ length: n }, (_, i) => activationEvent(i, template));
   if (rate === undefined) await publishAll(vhost.url, EVENTS_EXCHANGE, 'collaboration.activated', bodies);
   const env = { AMQP_URL: vhost.url, SMTP_URL: smtp.url, DATABASE_PATH: path.join(dir, 'p.db'), MAIL_DIR: dir, HTTP_PORT: '0', LOG_LEVEL: 'info', WORKER_ROLES: roles };
   const deliveringOnly = roles === 'dispatch';
   if (deliveringOnly) await fillOutbox(env);
-  const worker = await spawnWorker(env, profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...FROM_BUILD] : FROM_BUILD);
+  const worker = await spawnWorker(env, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...nodeFlags, ...FROM_BUILD]);
   const atStart = cpuTicks(worker.child.pid!);
   const handled = new HandledCounter(worker);
   const start = performance.now();
@@ -45,8 +45,12 @@ try {
   const seconds = (performance.now() - start) / 1000;
   const threads = cpuByThread(worker.child.pid!, atStart, seconds);
   const cpuPerEvent = `${((threadSeconds(worker.child.pid!, atStart) * 1000) / n).toFixed(3)} ms of CPU per ${deliveringOnly ? 'email' : 'event'}`;
+  const metrics = await scrapeMetrics(worker.httpPort);
+  const gcMs = [...histogramTotals(metrics)].filter(([key]) => key.startsWith('nodejs_gc_duration_seconds')).reduce((sum, [, t]) => sum + t.sum, 0) * 1000;
+  const rssMb = seriesValue(metrics, 'process_resident_memory_bytes') / 1024 / 1024;
   await worker.kill('SIGTERM');
   console.log(`${n} ${deliveringOnly ? 'emails' : 'activations'} (${roles}${rate ? `, fed ${rate}/s` : ''}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s)${deliveringOnly ? '' : `, ${smtp.accepted} emails meanwhile`}; CPU of the worker's threads: ${threads}; ${cpuPerEvent}`);
+  console.log(`garbage collection pauses ${gcMs.toFixed(0)} ms (${((gcMs * 1000) / n).toFixed(1)} µs per ${deliveringOnly ? 'email' : 'event'}); RSS at the end ${rssMb.toFixed(0)} MB`);
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file) {
     const cpuProfile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;

@@ -6,10 +6,29 @@ import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
 import { SMTPServer } from 'smtp-server';
 import type { WorkerProcess } from '../test/support/worker-process.js';
+import { loadConfig } from '../src/config.js';
+import { assertTopology, buildTopology, type Topology } from '../src/broker/topology.js';
 
 export function tempDir(): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-bench-'));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Declares the worker's exchanges and queues (default settings) in the vhost at `url`, so that
+ * events can be queued before a worker starts: every phase that publishes first calls it, and
+ * so can run alone (`--only`).
+ */
+export async function assertWorkerTopology(url: string): Promise<Topology> {
+  const cfg = loadConfig({});
+  const topology = buildTopology({ prefix: cfg.queuePrefix, retryDelaysMs: cfg.retryDelaysMs, deliveryLimit: cfg.deliveryLimit });
+  const setup = await amqp.connect(url);
+  try {
+    await assertTopology(await setup.createChannel(), topology);
+  } finally {
+    await setup.close();
+  }
+  return topology;
 }
 
 /** Now, in ms since the epoch with fractions: comparable between processes, unlike performance.now(). */
