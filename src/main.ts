@@ -7,6 +7,7 @@
  * in a terminal reaches the worker twice under npm: from the terminal and forwarded by npm),
  * and a stop that overruns SHUTDOWN_TIMEOUT by more than STOP_GRACE_MS exits with code 1.
  */
+import './heap-growth.js';
 import { loadConfig, SettingError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { Worker } from './worker.js';
