@@ -3,6 +3,7 @@
  * one process do not share counters.
  */
 import client from 'prom-client';
+import { observeGcDuration } from './gc-duration.js';
 
 /** Seconds, fine below 10 ms: where a message's milliseconds go (the bench reads the means). */
 const STEP_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -97,7 +98,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Stops observing garbage collections (prom-client's own default metrics have no way to stop). */
+  readonly close: () => void;
+
   constructor() {
     client.collectDefaultMetrics({ register: this.registry });
+    this.close = observeGcDuration(this.registry);
   }
 }

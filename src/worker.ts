@@ -73,7 +73,7 @@ export class Worker {
       throw new SettingError('HTTP_PORT', `HTTP_PORT=${JSON.stringify(String(config.httpPort))} cannot be used: ${err.code === 'EADDRINUSE' ? 'another process listens on it' : err.message} (${err.code ?? 'error'})`);
     });
     log.info({ httpPort: http.port, pid: process.pid }, 'collab-worker starting; /healthz answers, /readyz is 503 until consuming');
-    const undo: (() => Promise<unknown> | void)[] = [() => new Promise((resolve) => http.close(resolve))];
+    const undo: (() => Promise<unknown> | void)[] = [() => metrics.close(), () => new Promise((resolve) => http.close(resolve))];
     try {
       const worker = await Worker.build({ config, log, clock, signal, support }, metrics, undo);
       worker.http = http;
@@ -211,6 +211,7 @@ export class Worker {
     await this.broker.close();
     this.mailer.close();
     await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
+    this.metrics.close();
     await this.store.close();
     this.log.info('collab-worker stopped');
   }
