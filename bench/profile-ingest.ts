@@ -22,7 +22,8 @@ const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
 const profile = !process.argv.includes('--no-profile');
 const roles = process.argv.includes('--roles') ? process.argv[process.argv.indexOf('--roles') + 1]! : 'consume';
 const rate = process.argv.includes('--rate') ? Number(process.argv[process.argv.indexOf('--rate') + 1]) : undefined;
-const nodeFlags = process.argv.includes('--node-flags') ? process.argv[process.argv.indexOf('--node-flags') + 1]!.split(' ').filter(Boolean) : [];
+const nodeFlags = process.argv.includes('--node-flags') ? (process.argv[process.argv.indexOf('--node-flags') + 1] ?? '').split(' ').filter(Boolean) : [];
+if (process.argv.includes('--node-flags') && nodeFlags.length === 0) throw new Error('bench:profile: --node-flags takes the flags in one argument, e.g. --node-flags "--heap-growing-percent=0"');
 if (rate !== undefined && !(rate > 0)) throw new Error('bench:profile: --rate takes activations per second, e.g. --rate 200');
 const template = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/activated-payroll-has-service.json'), 'utf8'));
 
@@ -38,6 +39,7 @@ try {
   if (deliveringOnly) await fillOutbox(env);
   const worker = await spawnWorker(env, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...nodeFlags, ...FROM_BUILD]);
   const atStart = cpuTicks(worker.child.pid!);
+  const gcAtStart = gcPauseMs(await scrapeMetrics(worker.httpPort));
   const handled = new HandledCounter(worker);
   const start = performance.now();
   if (rate !== undefined) await publishAtRate(vhost.url, bodies, rate);
@@ -46,7 +48,7 @@ try {
   const threads = cpuByThread(worker.child.pid!, atStart, seconds);
   const cpuPerEvent = `${((threadSeconds(worker.child.pid!, atStart) * 1000) / n).toFixed(3)} ms of CPU per ${deliveringOnly ? 'email' : 'event'}`;
   const metrics = await scrapeMetrics(worker.httpPort);
-  const gcMs = [...histogramTotals(metrics)].filter(([key]) => key.startsWith('nodejs_gc_duration_seconds')).reduce((sum, [, t]) => sum + t.sum, 0) * 1000;
+  const gcMs = gcPauseMs(metrics) - gcAtStart;
   const rssMb = seriesValue(metrics, 'process_resident_memory_bytes') / 1024 / 1024;
   await worker.kill('SIGTERM');
   console.log(`${n} ${deliveringOnly ? 'emails' : 'activations'} (${roles}${rate ? `, fed ${rate}/s` : ''}) in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s)${deliveringOnly ? '' : `, ${smtp.accepted} emails meanwhile`}; CPU of the worker's threads: ${threads}; ${cpuPerEvent}`);
@@ -166,4 +168,9 @@ function printByPackage(profile: CpuProfile): void {
     console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
   }
   console.log('\nmain thread by function (self time):');
+}
+
+/** The worker's garbage collection pauses on its main thread so far, all kinds, in ms (its /metrics). */
+function gcPauseMs(metrics: string): number {
+  return [...histogramTotals(metrics)].filter(([series]) => series.startsWith('nodejs_gc_duration_seconds')).reduce((sum, [, t]) => sum + t.sum, 0) * 1000;
 }
