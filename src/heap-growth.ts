@@ -7,10 +7,10 @@
  * 2 GB or more for the heap) when the worker allocates fast against V8's marking speed, as under
  * load. And under load the worker promotes the garbage of batches and emails in flight (objects
  * that outlive two scavenges while a transaction or a send is pending), so the old generation
- * filled to four times its live data before it was collected: 206–228 MB of peak RSS while
- * consuming a backlog and delivering, against 156–157 MB with 50 % (151 with 20 %, whose more
+ * filled to four times its live data before it was collected: 190–228 MB of peak RSS while
+ * consuming a backlog and delivering, against 155–157 MB with 50 % (151–152 with 20 %, whose more
  * frequent full collections cost delivery more), at no throughput clear of the machine's noise.
- * The cost is V8's concurrent marking on its own threads: 0.07–0.10 ms more CPU per email while
+ * The cost is V8's concurrent marking on its own threads: 0.05–0.10 ms more CPU per email while
  * delivering (README, Performance). The flag also takes the place of V8's smaller factors when
  * it reduces memory (an idle worker keeps 50 % of room, not 10 %).
  *
